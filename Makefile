@@ -1,0 +1,38 @@
+# aitrack: `make demo` to see it work, `make test` to check it. `make help` lists targets.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	# The bundled pip (23.2) skips lxml's html_clean extra that trafilatura needs.
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv/ and install aitrack into it
+
+demo: install ## Crawl the bundled demo site on 127.0.0.1, then serve it with Datasette
+	$(VENV)/bin/aitrack demo
+
+test: install lint ## Lint, then run the test suite
+	$(VENV)/bin/pytest -q
+
+lint: install ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## Remove the venv and generated databases
+	rm -rf $(VENV) data/*.db
+
+.PHONY: help install demo test lint format clean

@@ -1,0 +1,380 @@
+"""The `aitrack` command line. Subcommands are thin: the work lives in the modules they call.
+
+Exit status of `aitrack crawl` (cron depends on it): 0 the run succeeded, 1 some sources
+failed, 2 the run failed (or the configuration is bad, before anything was fetched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crawlers import DATA, ROOT
+
+DEFAULT_DB = DATA / "aitrack.db"
+DEFAULT_SOURCES = DATA / "sources.yaml"
+DATASETTE_DIR = DATA / "datasette"
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"aitrack: {exc}", file=sys.stderr)
+        return exc.status
+
+
+class CliError(Exception):
+    def __init__(self, message: str, status: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aitrack",
+        description="Track news about AI policy, AI lawsuits and AI labor deals.",
+    )
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="crawl the bundled demo site on 127.0.0.1, then serve it")
+    p.add_argument("--no-serve", action="store_true", help="stop after the crawl and summary")
+    p.add_argument("--db", default=str(DATA / "demo.db"), help="database (default data/demo.db)")
+    p.add_argument("--port", type=int, default=8001, help="Datasette port (default 8001)")
+    p.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("crawl", help="crawl the sources into the database (the cron job)")
+    p.add_argument("--sources", default=str(DEFAULT_SOURCES), help="sources file")
+    p.add_argument("--source", action="append", metavar="SLUG", help="only this source (repeat)")
+    p.add_argument("--db", default=str(DEFAULT_DB), help="database (default data/aitrack.db)")
+    p.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+    p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("serve", help="serve the database with Datasette")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("extract", help="one page -> clean text and metadata")
+    p.add_argument(
+        "file", metavar="FILE|URL", help="an HTML file (may be .gz), - for stdin, or a URL"
+    )
+    p.add_argument("--url", help="the page's address, when FILE is a file")
+    p.add_argument("--format", choices=("json", "text"), default="json")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("tag", help="one document -> is_ai, topics with evidence, entities")
+    p.add_argument(
+        "file", metavar="FILE|-", help="HTML, or plain text whose first line is the title"
+    )
+    p.add_argument("--format", choices=("json",), default="json")
+    p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser("retag", help="re-apply data/taxonomy.yaml to stored articles")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.set_defaults(func=cmd_retag)
+
+    p = sub.add_parser("sources", help="list the sources; 'sources check' tests them live")
+    p.add_argument("action", nargs="?", choices=("list", "check"), default="list")
+    p.add_argument("--sources", default=str(DEFAULT_SOURCES))
+    p.add_argument("--timeout", type=float, default=15.0, help="seconds per check")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("status", help="last runs and source health")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+# -- crawling -----------------------------------------------------------------------------
+
+
+def _load(path: str, only: list[str] | None = None) -> list[Any]:
+    from crawlers.sources import SourcesError, load_sources, select_sources
+
+    try:
+        return select_sources(load_sources(path), only)
+    except SourcesError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _log_overrides(quiet: bool) -> dict[str, Any]:
+    return {"LOG_LEVEL": "WARNING" if quiet else "INFO"}
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawlers.runner import run_crawl
+
+    sources = _load(args.sources, args.source)
+    report = run_crawl(sources, args.db, str(args.sources), _log_overrides(args.quiet))
+    for slug, why in report.skipped.items():
+        print(f"aitrack: skipped {slug}: {why}", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return report.exit_code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawlers.demo_server import DEMO_SOURCES, start_demo_server
+    from crawlers.runner import run_crawl
+
+    server = start_demo_server()
+    os.environ["AITRACK_DEMO_URL"] = server.base_url
+    print(f"aitrack: demo site serving at {server.base_url}/", file=sys.stderr)
+    sources = _load(str(DEMO_SOURCES))
+    # The demo server is ours and local: no need to pace requests as for a real site.
+    overrides = {
+        **_log_overrides(args.quiet),
+        "AUTOTHROTTLE_START_DELAY": 0.0,
+        "AUTOTHROTTLE_ENABLED": False,
+    }
+    report = run_crawl(sources, args.db, str(DEMO_SOURCES), overrides)
+    print(report.summary(), file=sys.stderr)
+    print(demo_summary(args.db, report))
+    if args.no_serve or report.exit_code:
+        return report.exit_code
+    return serve(args.db, "127.0.0.1", args.port)
+
+
+def demo_summary(db_path: str, report: Any) -> str:
+    import sqlite_utils
+
+    db = sqlite_utils.Database(db_path)
+    total = db["articles"].count
+    ai = db["articles"].count_where("is_ai = 1")
+    lines = [f"{total} articles ({ai} about AI, {total - ai} not) in {db_path}"]
+    for slug, n in db.execute(
+        "select t.slug, count(at.article_id) from topics t left join article_topics at "
+        "on at.topic = t.slug group by t.slug order by t.slug"
+    ).fetchall():
+        lines.append(f"  {slug:<12} {n}")
+    clusters = db.execute(
+        "select count(*) from (select cluster_id from articles group by cluster_id "
+        "having count(*) > 1)"
+    ).fetchone()[0]
+    lines.append(f"stories published by more than one source: {clusters}")
+    errors = {k: v for s in report.sources for k, v in s.errors.items()}
+    lines.append(f"errors: {sum(errors.values())}" + (f" {errors}" if errors else ""))
+    db.close()
+    return "\n".join(lines)
+
+
+# -- publishing ---------------------------------------------------------------------------
+
+
+def datasette_metadata(db_path: str | Path) -> dict[str, Any]:
+    """Our Datasette metadata with its database section named after the file being served."""
+    meta = yaml.safe_load((DATASETTE_DIR / "metadata.yaml").read_text(encoding="utf-8"))
+    databases = meta.get("databases", {})
+    if "aitrack" in databases:
+        databases[Path(db_path).stem] = databases.pop("aitrack")
+    return meta
+
+
+def datasette_args(db_path: str | Path, metadata_path: str | Path) -> list[str]:
+    """Datasette's command-line options for our site (also used by the tests)."""
+    return [
+        str(db_path),
+        "--metadata",
+        str(metadata_path),
+        "--setting",
+        "suggest_facets",
+        "off",
+        "--setting",
+        "sql_time_limit_ms",
+        "3000",
+        "--setting",
+        "max_returned_rows",
+        "1000",
+        "--setting",
+        "default_page_size",
+        "50",
+        "--setting",
+        "allow_download",
+        "off",
+    ]
+
+
+def serve(db_path: str, host: str, port: int) -> int:
+    if not Path(db_path).exists():
+        raise CliError(f"no database at {db_path}: run `aitrack crawl` or `aitrack demo` first")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(datasette_metadata(db_path), fh)
+    command = [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        *datasette_args(db_path, fh.name),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    print(f"aitrack: Datasette at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
+    try:
+        return subprocess.call(command, cwd=ROOT)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        os.unlink(fh.name)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    return serve(args.db, args.host, args.port)
+
+
+# -- one document -------------------------------------------------------------------------
+
+
+def read_input(name: str) -> bytes:
+    """Bytes of a file (gunzipped if it is gzip), of stdin for '-', or of a URL."""
+    if name.startswith(("http://", "https://")):
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(name, timeout=30) as response:
+                return response.read()
+        except OSError as exc:
+            raise CliError(f"cannot fetch {name}: {exc}", 1) from None
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {name}: {exc.strerror}", 1) from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise CliError(f"cannot read {name}: broken gzip ({exc})", 1) from None
+    return data
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pipelines.extract import ExtractionError, extract_article
+
+    data = read_input(args.file)
+    url = args.url or (args.file if args.file.startswith("http") else "")
+    try:
+        result = extract_article(data, url)
+    except ExtractionError as exc:
+        raise CliError(f"{args.file}: {exc}", 1) from None
+    if args.format == "text":
+        print(result.text)
+    else:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from pipelines.extract import ExtractionError, extract_article
+    from pipelines.tagging import tag_text
+
+    data = read_input(args.file)
+    text = data.decode("utf-8", errors="replace")
+    if text.lstrip()[:1] == "<":
+        try:
+            extracted = extract_article(data, "")
+        except ExtractionError as exc:
+            raise CliError(f"{args.file}: {exc}", 1) from None
+        title, body = extracted.title or "", extracted.text
+    else:
+        title, _, body = text.strip().partition("\n")
+    if not (title.strip() or body.strip()):
+        raise CliError(f"{args.file}: empty document", 1)
+    print(json.dumps(tag_text(title, body).as_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_retag(args: argparse.Namespace) -> int:
+    from pipelines.retag import retag_database
+
+    if not Path(args.db).exists():
+        raise CliError(f"no database at {args.db}")
+    changes = retag_database(args.db)
+    print(f"retagged {changes.articles} articles")
+    for slug in sorted(set(changes.added) | set(changes.removed)):
+        print(f"  {slug:<12} +{changes.added.get(slug, 0)} -{changes.removed.get(slug, 0)}")
+    return 0
+
+
+# -- operations ---------------------------------------------------------------------------
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    sources = _load(args.sources)
+    if args.action == "list":
+        for s in sources:
+            state = "" if s.active else f"  [off: {s.disabled_reason or 'disabled'}]"
+            print(
+                f"{s.slug:<32} {s.kind:<8} {s.category:<11} {s.jurisdiction:<6} "
+                f"{s.verified or '-':<7}{state}"
+            )
+        print(f"{len(sources)} sources, {sum(s.active for s in sources)} active")
+        return 0
+    from crawlers.check import check_sources
+
+    results = check_sources([s for s in sources if s.active], timeout=args.timeout)
+    for r in results:
+        print(f"{r.slug:<32} {r.verdict:<12} {r.detail}")
+    reachable = [r for r in results if r.verdict != "unreachable"]
+    if not reachable:
+        print(
+            "No source could be reached: this machine seems to have no network access.",
+            file=sys.stderr,
+        )
+        return 1
+    ok = sum(r.verdict == "ok" for r in results)
+    print(f"{ok} of {len(results)} sources ok")
+    return 0 if ok == len(results) else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import sqlite_utils
+
+    if not Path(args.db).exists():
+        raise CliError(f"no database at {args.db}")
+    db = sqlite_utils.Database(args.db)
+    print("last runs:")
+    for row in db.query(
+        "select id, started_at, finished_at, status, pages_fetched, articles_new, "
+        "articles_updated, errors from crawl_runs order by id desc limit 5"
+    ):
+        print(
+            f"  #{row['id']} {row['started_at']} {row['status']:<8} pages={row['pages_fetched']}"
+            f" new={row['articles_new']} updated={row['articles_updated']}"
+            f" errors={row['errors']}"
+        )
+    print("sources:")
+    for row in db.query(
+        "select slug, last_success_at, last_error_at, last_error, consecutive_failures, "
+        "articles_total from sources order by consecutive_failures desc, slug"
+    ):
+        flag = "FAILING" if row["consecutive_failures"] else "ok"
+        print(
+            f"  {row['slug']:<32} {flag:<8} articles={row['articles_total']}"
+            f" last_success={row['last_success_at'] or '-'}"
+            + (f" last_error={row['last_error']}" if row["consecutive_failures"] else "")
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    logging.basicConfig()
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The bundled demo web (data/demo/site) served on 127.0.0.1, for the demo and the tests.
+
+A small static server, not Python's SimpleHTTPRequestHandler, because the pages carry a
+`{{BASE}}` token that becomes this server's own address (so absolute links, feeds and
+sitemaps work on whatever free port we got), and because crawls should meet real
+validators: ETag and Last-Modified, answered with 304 when unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import threading
+from email.utils import formatdate, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from crawlers import DATA
+
+DEMO_SITE = DATA / "demo" / "site"
+DEMO_SOURCES = DATA / "demo" / "sources.yaml"
+TEXT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+BASE_TOKEN = b"{{BASE}}"
+
+
+class DemoHandler(BaseHTTPRequestHandler):
+    server: DemoServer
+    protocol_version = "HTTP/1.1"
+
+    def do_HEAD(self) -> None:  # noqa: N802 (http.server's naming)
+        self._serve(head=True)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve(head=False)
+
+    def _serve(self, head: bool) -> None:
+        path = self._resolve(unquote(urlsplit(self.path).path))
+        if path is None:
+            self._send(404, b"not found\n", "text/plain; charset=utf-8", head=head)
+            return
+        body = path.read_bytes().replace(BASE_TOKEN, self.server.base_url.encode())
+        mtime = path.stat().st_mtime
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        last_modified = formatdate(mtime, usegmt=True)
+        if self._not_modified(etag, mtime):
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", last_modified)
+            self.end_headers()
+            return
+        ctype = TEXT_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
+        extra = {"ETag": etag, "Last-Modified": last_modified}
+        self._send(200, body, ctype or "application/octet-stream", head=head, extra=extra)
+
+    def _resolve(self, url_path: str) -> Path | None:
+        root = self.server.root
+        candidate = (root / url_path.lstrip("/")).resolve()
+        if root not in candidate.parents and candidate != root:
+            return None  # no escaping the site folder with ../
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None
+
+    def _not_modified(self, etag: str, mtime: float) -> bool:
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match:
+            return etag in [t.strip() for t in if_none_match.split(",")]
+        since = self.headers.get("If-Modified-Since")
+        if since:
+            try:
+                return int(mtime) <= parsedate_to_datetime(since).timestamp()
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def _send(
+        self, status: int, body: bytes, ctype: str, head: bool, extra: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class DemoServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root: Path = DEMO_SITE, port: int = 0, verbose: bool = False) -> None:
+        super().__init__(("127.0.0.1", port), DemoHandler)
+        self.root = root.resolve()
+        self.verbose = verbose
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def start_demo_server(root: Path = DEMO_SITE, port: int = 0) -> DemoServer:
+    """Serve `root` on 127.0.0.1 (a free port by default) in a daemon thread."""
+    server = DemoServer(root, port)
+    threading.Thread(target=server.serve_forever, name="demo-server", daemon=True).start()
+    return server

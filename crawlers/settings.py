@@ -1,0 +1,46 @@
+"""Scrapy settings for aitrack: polite by default, bounded, and explicit about failures."""
+
+BOT_NAME = "aitrack"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# An honest User-Agent that says who we are and where to complain.
+USER_AGENT = "aitrack/0.1 (+https://github.com/aitrack/aitrack; AI policy news tracker)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: few requests per site, paced by the server's own latency.
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+
+# Bounded work: a stuck server or a huge page must not stall a cron job.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+DEPTH_LIMIT = 5
+
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+ITEM_PIPELINES = {
+    "pipelines.urls.UrlsPipeline": 100,
+    "pipelines.extract.ExtractPipeline": 200,
+    "pipelines.tagging.TaggingPipeline": 300,
+    "pipelines.dedupe.DedupePipeline": 400,
+    "pipelines.store.StorePipeline": 500,
+}
+
+# Set per run by crawlers.runner.
+AITRACK_DB = "data/aitrack.db"
+AITRACK_RUN_ID = None
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

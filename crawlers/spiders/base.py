@@ -1,0 +1,156 @@
+"""What every kind of spider shares: article requests with hints, and failure accounting.
+
+A spider crawls one source. It fetches the source's index pages (`parse_index`, written
+by each kind) and yields requests for article pages that carry what the index knew.
+Every failure is recorded against the source and URL with a reason, counted in the
+crawler's stats, and the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+
+from crawlers.items import Article, Hints
+from crawlers.sources import Source
+from pipelines.dates import now_iso
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class SourceSpider(scrapy.Spider):
+    """Base class: subclasses set `kind` and implement `parse_index`."""
+
+    name: str | None = None  # each kind names itself; the base is not a runnable spider
+    kind = ""
+
+    def __init__(self, source: Source, **kwargs: Any) -> None:
+        super().__init__(name=source.slug, **kwargs)
+        self.source = source
+        self.failures: list[dict[str, str]] = []
+        self.index_pages = 0
+        self.index_failed = False
+        self.article_requests = 0
+        self._allow = re.compile(source.allow) if source.allow else None
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.source.urls:
+            yield self.index_request(url)
+
+    # -- requests -------------------------------------------------------------
+
+    def index_request(self, url: str, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.on_index,
+            errback=self.on_error,
+            headers=self.source.headers or None,
+            meta={"aitrack_role": "index", **meta},
+            dont_filter=False,
+        )
+
+    def article_request(self, url: str, hints: Hints) -> scrapy.Request | None:
+        """A request for an article page, or None when `allow` filters the URL out."""
+        if self._allow and not self._allow.search(url):
+            self.crawler.stats.inc_value("aitrack/filtered_by_allow")
+            return None
+        self.article_requests += 1
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={"aitrack_role": "article", "aitrack_hints": hints},
+        )
+
+    # -- callbacks ------------------------------------------------------------
+
+    def on_index(self, response: Response) -> Iterable[Any]:
+        self.index_pages += 1
+        self.crawler.stats.inc_value("aitrack/index_pages")
+        try:
+            yield from self.parse_index(response)
+        except IndexFormatError as exc:
+            self.record_failure(response.url, "index_format", str(exc), role="index")
+
+    def parse_index(self, response: Response) -> Iterable[Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def parse_article(self, response: Response) -> Iterable[Article]:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        is_html = any(t in content_type for t in HTML_TYPES) or (
+            not content_type and isinstance(response, TextResponse)
+        )
+        if not is_html or not isinstance(response, TextResponse):
+            self.record_failure(
+                response.url, "not_html", f"Content-Type {content_type or 'missing'}"
+            )
+            return
+        hints = response.meta.get("aitrack_hints") or Hints()
+        yield Article(
+            url=response.url,
+            source=self.source.slug,
+            fetched_at=now_iso(),
+            status=response.status,
+            html=response.text,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            hints=hints,
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request
+        role = request.meta.get("aitrack_role", "article")
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.record_failure(request.url, f"http_{status}", f"HTTP {status}", role=role)
+        elif failure.check(TimeoutError, TCPTimedOutError):
+            self.record_failure(request.url, "timeout", "timed out", role=role)
+        elif failure.check(DNSLookupError):
+            self.record_failure(request.url, "dns", "DNS lookup failed", role=role)
+        elif failure.check(ConnectionRefusedError):
+            self.record_failure(request.url, "connection", "connection refused", role=role)
+        else:
+            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            self.record_failure(request.url, "network", reason, role=role)
+
+    def record_failure(self, url: str, kind: str, reason: str, role: str = "article") -> None:
+        """Log and count a failure against this source; an index failure fails the source."""
+        if role == "index":
+            self.index_failed = True
+        self.failures.append({"url": url, "kind": kind, "reason": reason, "role": role})
+        self.crawler.stats.inc_value(f"aitrack/errors/{kind}")
+        self.logger.warning("%s %s failed (%s): %s", role, url, kind, reason)
+
+
+class IndexFormatError(ValueError):
+    """An index page that does not have the shape the source promises."""
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def dig(record: Any, path: str) -> Any:
+    """Follow a dotted path ("attributes.title", "agencies.0.name") into JSON data."""
+    current = record
+    for part in path.split("."):
+        if isinstance(current, dict):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current

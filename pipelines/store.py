@@ -1,0 +1,367 @@
+"""SQLite storage through sqlite-utils: the schema of docs/schema.md, one transaction per article.
+
+Writes are idempotent: an article's row is keyed by the hash of its canonical URL, so a
+re-run updates `last_seen_at` instead of adding a row, and a changed text is kept in
+`article_revisions` before the row is overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from crawlers.items import Article
+from crawlers.sources import Source
+from pipelines.dates import now_iso
+from pipelines.tagging import Taxonomy, load_taxonomy
+
+migrations = Migrations("aitrack")
+
+
+@migrations()
+def m001_initial_schema(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "slug": str,
+            "name": str,
+            "kind": str,
+            "url": str,
+            "urls": str,
+            "publisher": str,
+            "category": str,
+            "jurisdiction": str,
+            "language": str,
+            "verified": str,
+            "notes": str,
+            "enabled": int,
+            "disabled_reason": str,
+            "last_run_at": str,
+            "last_success_at": str,
+            "last_error_at": str,
+            "last_error": str,
+            "consecutive_failures": int,
+            "articles_total": int,
+        },
+        pk="slug",
+        defaults={"consecutive_failures": 0, "articles_total": 0, "enabled": 1},
+    )
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "sources_file": str,
+            "sources_count": int,
+            "pages_fetched": int,
+            "articles_new": int,
+            "articles_updated": int,
+            "articles_unchanged": int,
+            "duplicates": int,
+            "errors": int,
+            "stats": str,
+        },
+        pk="id",
+    )
+    db["articles"].create(
+        {
+            "id": str,
+            "url": str,
+            "canonical_url": str,
+            "source": str,
+            "title": str,
+            "author": str,
+            "published_at": str,
+            "published_source": str,
+            "published_month": str,
+            "updated_at": str,
+            "language": str,
+            "summary": str,
+            "body": str,
+            "word_count": int,
+            "is_ai": int,
+            "relevance": float,
+            "topics": str,
+            "image": str,
+            "site_name": str,
+            "cluster_id": str,
+            "content_hash": str,
+            "http_status": int,
+            "etag": str,
+            "last_modified": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "last_changed_at": str,
+            "crawl_run_id": int,
+        },
+        pk="id",
+        not_null={"url", "source", "body", "content_hash"},
+        foreign_keys=[("source", "sources", "slug"), ("crawl_run_id", "crawl_runs", "id")],
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["cluster_id"])
+    db["articles"].create_index(["published_at"])
+    db["articles"].create_index(["source", "published_at"])
+    db["articles"].enable_fts(["title", "summary", "body"], tokenize="porter", create_triggers=True)
+    db["topics"].create({"slug": str, "name": str, "description": str}, pk="slug")
+    db["article_topics"].create(
+        {"article_id": str, "topic": str, "score": float, "evidence": str},
+        pk=("article_id", "topic"),
+        foreign_keys=[("article_id", "articles", "id"), ("topic", "topics", "slug")],
+    )
+    db["article_topics"].create_index(["topic"])
+    db["entities"].create({"id": str, "kind": str, "name": str}, pk="id")
+    db["entities"].create_index(["kind", "name"], unique=True)
+    db["article_entities"].create(
+        {"article_id": str, "entity_id": str, "mentions": int},
+        pk=("article_id", "entity_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("entity_id", "entities", "id")],
+    )
+    db["article_entities"].create_index(["entity_id"])
+    db["article_revisions"].create(
+        {
+            "id": int,
+            "article_id": str,
+            "seen_at": str,
+            "content_hash": str,
+            "title": str,
+            "body": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_revisions"].create_index(["article_id"])
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) a database and bring its schema up to date.
+
+    WAL lets Datasette read while a crawl writes; the busy timeout makes a second writer
+    wait for a lock instead of failing at once.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.conn.execute("PRAGMA busy_timeout = 30000")
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    db.enable_wal()
+    migrations.apply(db)
+    return db
+
+
+def sync_topics(db: sqlite_utils.Database, taxonomy: Taxonomy) -> None:
+    """Make the topics table match the taxonomy's topics."""
+    with db.atomic():
+        for topic in taxonomy.topics:
+            db["topics"].upsert(
+                {"slug": topic.slug, "name": topic.name, "description": topic.description},
+                pk="slug",
+            )
+
+
+def sync_sources(db: sqlite_utils.Database, sources: Iterable[Source]) -> None:
+    """Record the catalogue's sources (descriptive columns only; health is kept)."""
+    with db.atomic():
+        for s in sources:
+            db["sources"].upsert(
+                {
+                    "slug": s.slug,
+                    "name": s.name,
+                    "kind": s.kind,
+                    "url": s.urls[0],
+                    "urls": json.dumps(list(s.urls)),
+                    "publisher": s.publisher,
+                    "category": s.category,
+                    "jurisdiction": s.jurisdiction,
+                    "language": s.language,
+                    "verified": s.verified,
+                    "notes": s.notes,
+                    "enabled": int(s.enabled),
+                    "disabled_reason": s.disabled_reason,
+                },
+                pk="slug",
+            )
+
+
+def entity_id(kind: str, name: str) -> str:
+    return hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:16]
+
+
+def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None = None) -> str:
+    """Write one processed article atomically. Returns "new", "updated" or "unchanged".
+
+    Side effects: upserts `articles` (and through triggers `articles_fts`), replaces the
+    article's `article_topics` and `article_entities`, and appends to
+    `article_revisions` when the stored text changes.
+    """
+    ex, tags = item.extracted, item.tagging
+    now = now_iso()
+    with db.atomic():
+        old = db.execute(
+            "select content_hash, title, body, first_seen_at, last_seen_at, last_changed_at "
+            "from articles where id = ?",
+            [item.id],
+        ).fetchone()
+        if old is None:
+            outcome, first_seen, changed_at = "new", now, now
+        elif old[0] != item.content_hash:
+            outcome, first_seen, changed_at = "updated", old[3], now
+            db["article_revisions"].insert(
+                {
+                    "article_id": item.id,
+                    "seen_at": old[4],
+                    "content_hash": old[0],
+                    "title": old[1],
+                    "body": old[2],
+                }
+            )
+        else:
+            outcome, first_seen, changed_at = "unchanged", old[3], old[5]
+        db["articles"].upsert(
+            {
+                "id": item.id,
+                "url": item.canonical_url,
+                "canonical_url": ex.canonical_url,
+                "source": item.source,
+                "title": ex.title,
+                "author": ex.author,
+                "published_at": ex.published,
+                "published_source": ex.published_source,
+                "published_month": ex.published[:7] if ex.published else None,
+                "updated_at": ex.updated,
+                "language": ex.language,
+                "summary": ex.summary,
+                "body": ex.text,
+                "word_count": ex.word_count,
+                "is_ai": int(tags.is_ai),
+                "relevance": tags.relevance,
+                "topics": json.dumps([t.slug for t in tags.topics]),
+                "image": ex.image,
+                "site_name": ex.site_name,
+                "cluster_id": item.cluster_id,
+                "content_hash": item.content_hash,
+                "http_status": item.status,
+                "etag": item.etag,
+                "last_modified": item.last_modified,
+                "first_seen_at": first_seen,
+                "last_seen_at": now,
+                "last_changed_at": changed_at,
+                "crawl_run_id": run_id,
+            },
+            pk="id",
+        )
+        write_tags(db, item.id, tags)
+    return outcome
+
+
+def write_tags(db: sqlite_utils.Database, article_id: str, tags: Any) -> None:
+    """Replace an article's topic and entity rows (call inside a transaction)."""
+    db.execute("delete from article_topics where article_id = ?", [article_id])
+    db.execute("delete from article_entities where article_id = ?", [article_id])
+    if tags.topics:
+        db["article_topics"].insert_all(
+            {
+                "article_id": article_id,
+                "topic": t.slug,
+                "score": t.score,
+                "evidence": json.dumps(t.evidence, ensure_ascii=False),
+            }
+            for t in tags.topics
+        )
+    for entity in tags.entities:
+        eid = entity_id(entity.kind, entity.name)
+        db["entities"].insert(
+            {"id": eid, "kind": entity.kind, "name": entity.name}, pk="id", ignore=True
+        )
+        db["article_entities"].insert(
+            {"article_id": article_id, "entity_id": eid, "mentions": entity.mentions}
+        )
+
+
+def start_run(db: sqlite_utils.Database, sources_file: str, sources_count: int) -> int:
+    """Insert a crawl_runs row with status 'running'; returns its id."""
+    with db.atomic():
+        table = db["crawl_runs"].insert(
+            {
+                "started_at": now_iso(),
+                "status": "running",
+                "sources_file": sources_file,
+                "sources_count": sources_count,
+            }
+        )
+    return int(table.last_pk)
+
+
+def finish_run(
+    db: sqlite_utils.Database,
+    run_id: int,
+    status: str,
+    counts: dict[str, Any],
+    stats: dict[str, Any],
+) -> None:
+    """Close a crawl_runs row with its final status, counts and per-source stats."""
+    with db.atomic():
+        db["crawl_runs"].update(
+            run_id,
+            {
+                "finished_at": now_iso(),
+                "status": status,
+                **counts,
+                "stats": json.dumps(stats, ensure_ascii=False, default=str),
+            },
+        )
+
+
+def record_source_health(
+    db: sqlite_utils.Database, slug: str, ok: bool, error: str | None, new_articles: int
+) -> None:
+    """Update a source's health columns after a run."""
+    now = now_iso()
+    with db.atomic():
+        row = db["sources"].get(slug)
+        changes: dict[str, Any] = {
+            "last_run_at": now,
+            "articles_total": db["articles"].count_where("source = ?", [slug]),
+        }
+        if ok:
+            changes.update(last_success_at=now, consecutive_failures=0)
+        else:
+            changes.update(
+                last_error_at=now,
+                last_error=error,
+                consecutive_failures=(row.get("consecutive_failures") or 0) + 1,
+            )
+        db["sources"].update(slug, changes)
+
+
+class StorePipeline:
+    """Stores each article in its own transaction and counts the outcome."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.db: sqlite_utils.Database | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Any = None) -> None:
+        self.db = open_db(self.crawler.settings.get("AITRACK_DB"))
+        sync_topics(self.db, load_taxonomy())
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.db is not None:
+            self.db.close()
+
+    def process_item(self, item: Article) -> Article:
+        assert self.db is not None
+        outcome = store_article(self.db, item, self.crawler.settings.getint("AITRACK_RUN_ID"))
+        self.crawler.stats.inc_value(f"aitrack/articles_{outcome}")
+        return item

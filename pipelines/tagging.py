@@ -1,0 +1,324 @@
+"""Explainable tagging: is it about AI, which topics, and the phrases that earned each tag.
+
+Everything the rules know lives in data/taxonomy.yaml, so a journalist can correct a
+term without touching code. The scoring is deliberately simple enough to explain:
+
+- A term scores its weight, multiplied by where it occurs first: the title counts most,
+  the lead next, the tail least. Repeats add a little, with diminishing returns.
+- Terms listed under a topic's `exclude` (e.g. "role model", "class act") cancel any
+  term match they overlap, so other senses of a word never count.
+- A topic with `context: ai` only counts term matches in a paragraph that mentions AI,
+  or next to one: a lawsuit in an AI article's sidebar paragraph about parking does not
+  make it an AI lawsuit.
+- A topic with `requires_ai: true` is only assigned to articles that are about AI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crawlers import DATA
+from crawlers.items import Article, Hints
+
+TAXONOMY_PATH = DATA / "taxonomy.yaml"
+TITLE_WEIGHT, LEAD_WEIGHT, TAIL_WEIGHT = 3.0, 2.0, 1.0
+LEAD_PARAGRAPHS = 2
+REPEAT_BONUS, MAX_REPEATS = 0.25, 4
+ENTITY_KINDS = ("org", "person", "jurisdiction", "law", "case", "agency")
+
+
+class TaxonomyError(ValueError):
+    """data/taxonomy.yaml is malformed; the message names the topic and field."""
+
+
+@dataclass
+class TopicTag:
+    slug: str
+    score: float
+    evidence: list[str]
+
+
+@dataclass
+class EntityMention:
+    kind: str
+    name: str
+    mentions: int
+
+
+@dataclass
+class Tagging:
+    is_ai: bool
+    relevance: float
+    ai_evidence: list[str] = field(default_factory=list)
+    topics: list[TopicTag] = field(default_factory=list)
+    entities: list[EntityMention] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "is_ai": self.is_ai,
+            "relevance": self.relevance,
+            "ai_evidence": self.ai_evidence,
+            "topics": [
+                {"slug": t.slug, "score": t.score, "evidence": t.evidence} for t in self.topics
+            ],
+            "entities": [
+                {"kind": e.kind, "name": e.name, "mentions": e.mentions} for e in self.entities
+            ],
+        }
+
+
+@dataclass
+class Term:
+    phrase: str
+    weight: float
+    pattern: re.Pattern[str]
+
+
+@dataclass
+class Rules:
+    terms: list[Term]
+    exclude: list[re.Pattern[str]]
+    threshold: float
+    context_ai: bool = False
+    requires_ai: bool = False
+    min_terms: int = 2
+
+
+@dataclass
+class Topic:
+    slug: str
+    name: str
+    description: str
+    rules: Rules
+
+
+@dataclass
+class Taxonomy:
+    ai: Rules
+    topics: list[Topic]
+    gazetteer: list[tuple[str, str, re.Pattern[str]]]  # (kind, canonical name, pattern)
+    patterns: list[tuple[str, re.Pattern[str]]]  # (kind, pattern with the name in group 0)
+
+
+def compile_term(phrase: str) -> re.Pattern[str]:
+    """A term as a regex: whole words, simple inflections, case rules for acronyms.
+
+    - `regulat*`: a prefix (regulation, regulator, regulatory).
+    - A term with two or more capitals ("AI", "FTC", "AI Act") matches case-sensitively
+      and only takes a plural "s": "AI" must not match "ai" in other words or languages.
+    - Otherwise case-insensitive, and the last word may take s/es/ed/d/ing.
+    """
+    if phrase.endswith("*"):
+        core = re.escape(phrase[:-1]).replace(r"\ ", r"\s+")
+        return re.compile(rf"(?<![\w-]){core}\w*", re.IGNORECASE)
+    core = re.escape(phrase).replace(r"\ ", r"\s+")
+    if sum(c.isupper() for c in phrase) >= 2:
+        return re.compile(rf"(?<![\w-]){core}s?(?![\w-])")
+    return re.compile(rf"(?<![\w-]){core}(?:s|es|ed|d|ing)?(?![\w])", re.IGNORECASE)
+
+
+def load_taxonomy(path: str | Path = TAXONOMY_PATH) -> Taxonomy:
+    """Read and compile a taxonomy file; cached per path and modification time."""
+    path = Path(path)
+    return _load_taxonomy(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _load_taxonomy(path: str, _mtime: int) -> Taxonomy:
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise TaxonomyError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise TaxonomyError(f"{path}: expected a mapping with 'ai', 'topics' and 'entities'")
+    ai = _rules(doc.get("ai"), f"{path}: ai")
+    topics = []
+    for slug, spec in (doc.get("topics") or {}).items():
+        where = f"{path}: topic {slug}"
+        if not isinstance(spec, dict) or not spec.get("name"):
+            raise TaxonomyError(f"{where}: needs at least 'name' and 'terms'")
+        topics.append(Topic(slug, spec["name"], spec.get("description", ""), _rules(spec, where)))
+    gazetteer = []
+    for kind, entries in (doc.get("entities") or {}).items():
+        if kind not in ENTITY_KINDS:
+            raise TaxonomyError(f"{path}: entities.{kind}: unknown kind; use {ENTITY_KINDS}")
+        for entry in entries or []:
+            name, aliases = (
+                (entry, [])
+                if isinstance(entry, str)
+                else (entry.get("name"), entry.get("aliases") or [])
+            )
+            if not name:
+                raise TaxonomyError(f"{path}: entities.{kind}: an entry has no name")
+            for phrase in [name, *aliases]:
+                gazetteer.append((kind, name, compile_term(phrase)))
+    patterns = []
+    for kind, regex in (doc.get("patterns") or {}).items():
+        base_kind = kind.split("_")[0]
+        if base_kind not in ENTITY_KINDS:
+            raise TaxonomyError(
+                f"{path}: patterns.{kind}: kind must start with one of {ENTITY_KINDS}"
+            )
+        try:
+            patterns.append((base_kind, re.compile(regex)))
+        except re.error as exc:
+            raise TaxonomyError(f"{path}: patterns.{kind}: bad regex: {exc}") from None
+    return Taxonomy(ai=ai, topics=topics, gazetteer=gazetteer, patterns=patterns)
+
+
+def _rules(spec: Any, where: str) -> Rules:
+    if not isinstance(spec, dict) or not isinstance(spec.get("terms"), dict):
+        raise TaxonomyError(f"{where}: 'terms' must map phrases to weights")
+    terms = []
+    for phrase, weight in spec["terms"].items():
+        if not isinstance(weight, int | float):
+            raise TaxonomyError(f"{where}: term {phrase!r}: weight must be a number")
+        terms.append(Term(str(phrase), float(weight), compile_term(str(phrase))))
+    threshold = spec.get("threshold", 3)
+    if not isinstance(threshold, int | float):
+        raise TaxonomyError(f"{where}: threshold must be a number")
+    return Rules(
+        terms=terms,
+        exclude=[compile_term(str(p)) for p in spec.get("exclude") or []],
+        threshold=float(threshold),
+        context_ai=spec.get("context") == "ai",
+        requires_ai=bool(spec.get("requires_ai", False)),
+        min_terms=int(spec.get("min_terms", 2)),
+    )
+
+
+@dataclass
+class _Hit:
+    term: Term
+    paragraph: int  # 0 is the title
+    surface: str
+
+
+def _find_hits(rules: Rules, paragraphs: list[str]) -> list[_Hit]:
+    hits = []
+    for index, para in enumerate(paragraphs):
+        blocked = [m.span() for ex in rules.exclude for m in ex.finditer(para)]
+        for term in rules.terms:
+            for match in term.pattern.finditer(para):
+                start, end = match.span()
+                if any(start < b_end and b_start < end for b_start, b_end in blocked):
+                    continue
+                hits.append(_Hit(term, index, match.group(0)))
+    return hits
+
+
+def _score(hits: list[_Hit]) -> tuple[float, list[str]]:
+    by_term: dict[str, list[_Hit]] = {}
+    for hit in hits:
+        by_term.setdefault(hit.term.phrase, []).append(hit)
+    total, ranked = 0.0, []
+    for term_hits in by_term.values():
+        term = term_hits[0].term
+        first = min(h.paragraph for h in term_hits)
+        where = (
+            TITLE_WEIGHT if first == 0 else LEAD_WEIGHT if first <= LEAD_PARAGRAPHS else TAIL_WEIGHT
+        )
+        repeats = min(len(term_hits) - 1, MAX_REPEATS)
+        contribution = term.weight * where * (1 + REPEAT_BONUS * repeats)
+        total += contribution
+        surface = Counter(h.surface for h in term_hits).most_common(1)[0][0]
+        ranked.append((contribution, surface))
+    ranked.sort(key=lambda pair: -pair[0])
+    evidence = list(dict.fromkeys(" ".join(s.split()) for _, s in ranked))
+    return round(total, 2), evidence
+
+
+def split_paragraphs(title: str, body: str) -> list[str]:
+    """The title as paragraph 0, then the body's paragraphs (blank-line or line separated)."""
+    parts = [p.strip() for p in re.split(r"\n\s*\n|\n", body or "") if p.strip()]
+    return [title or "", *parts]
+
+
+def tag_text(
+    title: str, body: str, hints: Hints | None = None, taxonomy: Taxonomy | None = None
+) -> Tagging:
+    """Tag one document: AI relevance, topics with evidence, and named entities.
+
+    The index's summary (from `hints`) counts as part of the lead, since editors write it
+    to say what the story is about.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    paragraphs = split_paragraphs(title, body)
+    if hints and hints.summary and hints.summary not in body:
+        paragraphs.insert(1, hints.summary)
+
+    ai_hits = _find_hits(taxonomy.ai, paragraphs)
+    ai_score, ai_evidence = _score(ai_hits)
+    is_ai = ai_score >= taxonomy.ai.threshold
+    relevance = round(min(1.0, ai_score / (2 * taxonomy.ai.threshold)), 3)
+    ai_paragraphs = {h.paragraph for h in ai_hits}
+
+    topics = []
+    for topic in taxonomy.topics:
+        rules = topic.rules
+        if rules.requires_ai and not is_ai:
+            continue
+        hits = _find_hits(rules, paragraphs)
+        if rules.context_ai:
+            hits = [h for h in hits if _near_ai(h.paragraph, ai_paragraphs)]
+        score, evidence = _score(hits)
+        if score >= rules.threshold and len({h.term.phrase for h in hits}) >= rules.min_terms:
+            topics.append(TopicTag(topic.slug, score, evidence))
+    topics.sort(key=lambda t: -t.score)
+    return Tagging(
+        is_ai=is_ai,
+        relevance=relevance,
+        ai_evidence=ai_evidence,
+        topics=topics,
+        entities=find_entities(paragraphs, taxonomy),
+    )
+
+
+def _near_ai(paragraph: int, ai_paragraphs: set[int]) -> bool:
+    if paragraph == 0:  # the title frames the whole story
+        return bool(ai_paragraphs)
+    return bool({paragraph - 1, paragraph, paragraph + 1, 0} & ai_paragraphs)
+
+
+def find_entities(paragraphs: list[str], taxonomy: Taxonomy) -> list[EntityMention]:
+    """Gazetteer names (aliases folded into one name) and pattern matches, counted.
+
+    Where matches overlap the longest wins, so "The New York Times" is one organisation
+    and not also the jurisdiction "New York".
+    """
+    text = "\n".join(paragraphs)
+    found: list[tuple[int, int, str, str]] = []
+    for kind, name, pattern in taxonomy.gazetteer:
+        found.extend((m.start(), m.end(), kind, name) for m in pattern.finditer(text))
+    for kind, pattern in taxonomy.patterns:
+        found.extend(
+            (m.start(), m.end(), kind, " ".join(m.group(0).split())) for m in pattern.finditer(text)
+        )
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    taken: list[tuple[int, int]] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    for start, end, kind, name in found:
+        if any(start < t_end and t_start < end for t_start, t_end in taken):
+            continue
+        taken.append((start, end))
+        counts[(kind, name)] += 1
+    return [
+        EntityMention(kind, name, n)
+        for (kind, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+class TaggingPipeline:
+    """Fills `item.tagging` from the extracted title and body."""
+
+    def process_item(self, item: Article) -> Article:
+        extracted = item.extracted
+        item.tagging = tag_text(extracted.title or "", extracted.text, item.hints)
+        return item
