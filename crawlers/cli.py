@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -132,12 +131,17 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from crawlers.demo_server import DEMO_SOURCES, start_demo_server
+    from crawlers.demo_server import DEMO_BASE, DEMO_SOURCES, start_demo_server
     from crawlers.runner import run_crawl
 
     server = start_demo_server()
-    os.environ["AITRACK_DEMO_URL"] = server.base_url
-    print(f"aitrack: demo site serving at {server.base_url}/", file=sys.stderr)
+    # Scrapy's HttpProxyMiddleware reads the standard proxy variables: the demo server
+    # answers for http://demo.aitrack.test/, the address the demo sources use.
+    os.environ["http_proxy"] = server.base_url
+    print(
+        f"aitrack: demo site serving at {server.base_url}/ (and as the proxy for {DEMO_BASE}/)",
+        file=sys.stderr,
+    )
     sources = _load(str(DEMO_SOURCES))
     # The demo server is ours and local: no need to pace requests as for a real site.
     overrides = {
@@ -376,5 +380,4 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    logging.basicConfig()
     sys.exit(main())

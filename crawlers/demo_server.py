@@ -1,8 +1,14 @@
 """The bundled demo web (data/demo/site) served on 127.0.0.1, for the demo and the tests.
 
-A small static server, not Python's SimpleHTTPRequestHandler, because the pages carry a
-`{{BASE}}` token that becomes this server's own address (so absolute links, feeds and
-sitemaps work on whatever free port we got), and because crawls should meet real
+The demo's articles live at stable addresses under `http://demo.aitrack.test/` (`.test`
+is reserved for testing and never resolves on the internet). This server listens on a
+free port of 127.0.0.1 and acts as the HTTP proxy for that host, so a crawl reaches it
+with `http_proxy=http://127.0.0.1:PORT`: URLs, and therefore article ids, stay the same
+from one run to the next whatever port we got. Requests made to the server directly
+(a person browsing http://127.0.0.1:PORT/) are served too, with links pointing back at it.
+
+It is a small static server rather than SimpleHTTPRequestHandler because pages carry a
+`{{BASE}}` token that becomes the site's address, and because crawls should meet real
 validators: ETag and Last-Modified, answered with 304 when unchanged.
 """
 
@@ -30,6 +36,8 @@ TEXT_TYPES = {
     ".svg": "image/svg+xml",
 }
 BASE_TOKEN = b"{{BASE}}"
+DEMO_HOST = "demo.aitrack.test"
+DEMO_BASE = f"http://{DEMO_HOST}"
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -43,11 +51,24 @@ class DemoHandler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def _serve(self, head: bool) -> None:
-        path = self._resolve(unquote(urlsplit(self.path).path))
+        target = urlsplit(self.path)
+        if target.scheme:  # a proxy request: only our demo host is served
+            if target.hostname != DEMO_HOST:
+                self._send(
+                    502,
+                    b"the demo proxy only serves demo.aitrack.test\n",
+                    "text/plain; charset=utf-8",
+                    head=head,
+                )
+                return
+            base = DEMO_BASE
+        else:
+            base = self.server.base_url
+        path = self._resolve(unquote(target.path))
         if path is None:
             self._send(404, b"not found\n", "text/plain; charset=utf-8", head=head)
             return
-        body = path.read_bytes().replace(BASE_TOKEN, self.server.base_url.encode())
+        body = path.read_bytes().replace(BASE_TOKEN, base.encode())
         mtime = path.stat().st_mtime
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         last_modified = formatdate(mtime, usegmt=True)
@@ -109,6 +130,7 @@ class DemoServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
+        """The server's own address: browse it, or use it as the proxy for the demo host."""
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 

@@ -205,8 +205,8 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
     now = now_iso()
     with db.atomic():
         old = db.execute(
-            "select content_hash, title, body, first_seen_at, last_seen_at, last_changed_at "
-            "from articles where id = ?",
+            "select content_hash, title, body, first_seen_at, last_seen_at, last_changed_at, "
+            "source from articles where id = ?",
             [item.id],
         ).fetchone()
         if old is None:

@@ -246,13 +246,13 @@ def tag_text(
 ) -> Tagging:
     """Tag one document: AI relevance, topics with evidence, and named entities.
 
-    The index's summary (from `hints`) counts as part of the lead, since editors write it
-    to say what the story is about.
+    Only the title and body are read, so every evidence phrase can be found in the
+    stored article: the index's summary in `hints` is deliberately not scored, since a
+    reader could not find its phrases there. The index's title stands in for a missing one.
     """
     taxonomy = taxonomy or load_taxonomy()
+    title = title or (hints.title if hints and hints.title else "")
     paragraphs = split_paragraphs(title, body)
-    if hints and hints.summary and hints.summary not in body:
-        paragraphs.insert(1, hints.summary)
 
     ai_hits = _find_hits(taxonomy.ai, paragraphs)
     ai_score, ai_evidence = _score(ai_hits)

@@ -13,6 +13,11 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import (
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
@@ -112,14 +117,18 @@ class SourceSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request
         role = request.meta.get("aitrack_role", "article")
-        if failure.check(HttpError):
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            # robots.txt said no (or a middleware dropped it on purpose): a skip, not an error.
+            self.crawler.stats.inc_value("aitrack/skipped_requests")
+            self.logger.info("skipped %s: %s", request.url, failure.getErrorMessage())
+        elif failure.check(HttpError):
             status = failure.value.response.status
             self.record_failure(request.url, f"http_{status}", f"HTTP {status}", role=role)
-        elif failure.check(TimeoutError, TCPTimedOutError):
+        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
             self.record_failure(request.url, "timeout", "timed out", role=role)
         elif failure.check(DNSLookupError):
             self.record_failure(request.url, "dns", "DNS lookup failed", role=role)
-        elif failure.check(ConnectionRefusedError):
+        elif failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
             self.record_failure(request.url, "connection", "connection refused", role=role)
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"

@@ -1,0 +1,73 @@
+"""Shared fixtures: the demo web on a real 127.0.0.1 server, and running the real CLI.
+
+Crawls run in a subprocess through the installed `aitrack` command: Twisted's reactor
+cannot be restarted inside one test process, and a subprocess is also what cron runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawlers.demo_server import DemoServer, start_demo_server
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+AITRACK = [sys.executable, "-m", "crawlers.cli"]
+
+
+@pytest.fixture(scope="session")
+def demo_server() -> Iterator[DemoServer]:
+    server = start_demo_server()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def site_server(tmp_path: Path) -> Iterator[DemoServer]:
+    """A server over a fresh copy-able folder, for tests that build their own site."""
+    root = tmp_path / "site"
+    root.mkdir()
+    server = start_demo_server(root)
+    yield server
+    server.shutdown()
+
+
+def run_aitrack(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the aitrack CLI as cron would, capturing its output."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [*AITRACK, *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        timeout=timeout,
+        input=stdin.decode() if stdin is not None else None,
+        text=True,
+    )
+
+
+def demo_manifest() -> list[dict]:
+    """What each demo page must yield, written with the pages (tests/fixtures/demo)."""
+    entries = []
+    for path in sorted((FIXTURES / "demo").glob("*.json")):
+        entries.extend(json.loads(path.read_text(encoding="utf-8")))
+    return entries
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo crawled once per test session with `aitrack demo --no-serve`."""
+    db_path = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = run_aitrack("demo", "--no-serve", "--db", str(db_path), "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "articles" in result.stdout  # the printed summary
+    return db_path

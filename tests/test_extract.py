@@ -1,0 +1,122 @@
+"""Extraction: clean bodies from demo pages, and which evidence wins for each field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawlers import DATA
+from crawlers.items import Hints
+from pipelines.extract import ExtractionError, extract_article, extract_from_hints
+from tests.conftest import demo_manifest
+
+BODY = " ".join(["The regulator published its final guidance on Tuesday."] * 12)
+
+
+def page(head: str = "", body_extra: str = "", url_body: str = BODY) -> str:
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+    <title>Fallback title | Site</title>{head}</head><body>
+    <nav><a href="/">Home</a> <a href="/news">News</a></nav>
+    <article><h1>The headline</h1><p>{url_body}</p><p>{url_body}</p>{body_extra}</article>
+    <footer>Copyright Example Media</footer></body></html>"""
+
+
+JSONLD = """<script type="application/ld+json">{"@context": "https://schema.org",
+ "@type": "NewsArticle", "headline": "JSON-LD headline", "datePublished": "2024-05-02T10:00:00Z",
+ "dateModified": "2024-05-03T09:00:00+02:00", "author": [{"@type": "Person", "name": "Ada Byline"}],
+ "inLanguage": "en-GB"}</script>"""
+META = """<meta property="article:published_time" content="2024-04-30T08:00:00-04:00">
+<meta property="og:title" content="OG headline | Site"><meta property="og:site_name" content="Site">
+<meta name="author" content="Meta Author"><meta name="description" content="Meta description.">"""
+
+
+def test_feed_hint_beats_jsonld_for_the_date() -> None:
+    hints = Hints(published="2024-05-01T12:00:00+00:00", origin="feed")
+    out = extract_article(page(JSONLD + META), "https://example.org/a", hints)
+    assert out.published == "2024-05-01T12:00:00+00:00"
+    assert out.published_source == "feed"
+
+
+def test_jsonld_beats_meta_tags() -> None:
+    out = extract_article(page(JSONLD + META), "https://example.org/a")
+    assert (out.published, out.published_source) == ("2024-05-02T10:00:00+00:00", "jsonld")
+    assert out.updated == "2024-05-03T07:00:00+00:00"
+    assert out.title == "JSON-LD headline"
+    assert out.author == "Ada Byline"
+    assert out.language == "en"
+
+
+def test_meta_tags_beat_the_url() -> None:
+    out = extract_article(page(META), "https://example.org/2020/01/02/a.html")
+    assert (out.published, out.published_source) == ("2024-04-30T12:00:00+00:00", "meta")
+    assert out.title == "OG headline"  # the " | Site" suffix is dropped
+    assert out.author == "Meta Author"
+    assert out.summary == "Meta description."
+
+
+def test_the_url_beats_the_page_text() -> None:
+    out = extract_article(
+        page(body_extra="<p>Posted March 3, 2019</p>"), "https://example.org/2021/06/15/a.html"
+    )
+    assert (out.published, out.published_source) == ("2021-06-15", "url")
+
+
+def test_clutter_inside_the_article_is_pruned() -> None:
+    clutter = """<div class="newsletter-signup"><p>Sign up for our daily briefing</p></div>
+    <div class="share-bar">Share on X</div><section class="related-posts"><h3>Related</h3>
+    <a href="/b">Another story</a></section><div id="comments"><p>Great piece! — Reader</p></div>
+    <div class="cookie-banner">We use cookies</div>
+    <figure><img src="x.jpg"><figcaption>Photo: Jane Roe/Getty Images</figcaption></figure>"""
+    out = extract_article(page(body_extra=clutter), "https://example.org/a")
+    for phrase in (
+        "Sign up",
+        "Share on X",
+        "Another story",
+        "Great piece",
+        "cookies",
+        "Getty Images",
+        "Home",
+        "Copyright Example",
+    ):
+        assert phrase not in out.text
+    assert out.text.startswith("The regulator published")
+    assert "The headline" not in out.text
+
+
+@pytest.mark.parametrize("entry", demo_manifest(), ids=lambda e: e["path"].rsplit("/", 1)[-1])
+def test_demo_pages_yield_their_article_and_no_clutter(entry) -> None:
+    html = (DATA / "demo" / "site" / entry["path"].lstrip("/")).read_text(encoding="utf-8")
+    html = html.replace("{{BASE}}", "http://demo.aitrack.test")
+    out = extract_article(html, "http://demo.aitrack.test" + entry["path"])
+    assert entry["body_starts"][:40] in out.text[:400]
+    assert out.text.rstrip().endswith(entry["body_ends"][-40:])
+    assert [c for c in entry["clutter"] if c in out.text] == []
+    assert out.title == entry["title"]
+
+
+@pytest.mark.parametrize(
+    ("html", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"%PDF-1.7\n\x00\x01binary", "not HTML"),
+        (b"<html><body><nav>menu only</nav></body></html>", "no article text"),
+    ],
+)
+def test_unusable_input_raises_a_clear_error(html, message) -> None:
+    with pytest.raises(ExtractionError, match=message):
+        extract_article(html, "https://example.org/x")
+
+
+def test_index_record_without_a_page_uses_its_summary() -> None:
+    hints = Hints(
+        title="Docket 24-1", summary="A notice about AI.", published="2024-01-02", origin="api"
+    )
+    out = extract_from_hints("https://api.example.org/doc/1", hints)
+    assert (out.title, out.text, out.published_source) == (
+        "Docket 24-1",
+        "A notice about AI.",
+        "api",
+    )
+    assert json.dumps(out.as_dict())

@@ -1,0 +1,113 @@
+"""The sources catalogue: the real one loads, and every mistake names file, entry and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawlers import DATA
+from crawlers.sources import SourcesError, load_sources, select_sources
+
+GOOD = """
+sources:
+  - slug: example-feed
+    name: Example
+    kind: feed
+    urls: [https://example.org/feed.xml]
+    publisher: Example
+    category: news
+    jurisdiction: US
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_real_catalogue_loads_with_every_required_kind_of_source() -> None:
+    sources = load_sources(DATA / "sources.yaml", env={})
+    assert len(sources) >= 25
+    assert {s.category for s in sources} == {"news", "government", "court", "union", "aggregator"}
+    assert {s.kind for s in sources} == {"feed", "listing", "api"}
+    slugs = {s.slug for s in sources}
+    assert "federal-register-ai" in slugs
+    assert all(s.verified in {"high", "medium", "low"} for s in sources)
+    fr = next(s for s in sources if s.slug == "federal-register-ai")
+    assert fr.api is not None and fr.api.fields["url"] == "html_url"
+
+
+def test_keyed_sources_are_disabled_without_their_key() -> None:
+    sources = load_sources(DATA / "sources.yaml", env={})
+    keyed = [s for s in sources if s.requires_env]
+    assert keyed and all(not s.active for s in keyed)
+    with_key = load_sources(
+        DATA / "sources.yaml", env={"API_DATA_GOV_KEY": "k123", "COURTLISTENER_TOKEN": "t"}
+    )
+    assert all(s.active for s in with_key)
+    regs = [s for s in with_key if "API_DATA_GOV_KEY" in s.requires_env]
+    assert all("k123" in s.urls[0] for s in regs)
+
+
+def test_demo_catalogue_has_one_source_of_each_kind() -> None:
+    sources = load_sources(DATA / "demo" / "sources.yaml", env={})
+    assert sorted(s.kind for s in sources) == ["api", "feed", "feed", "listing", "sitemap"]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "field", "message"),
+    [
+        (("kind: feed", "kind: rss"), "kind", "must be one of"),
+        (("    urls: [https://example.org/feed.xml]\n", ""), "urls", "missing"),
+        (("urls: [https://example.org/feed.xml]", "urls: [ftp://x]"), "urls", "not an http"),
+        (("category: news", "category: blog"), "category", "must be one of"),
+        (("slug: example-feed", "slug: Example Feed"), "slug", "lowercase"),
+        (("jurisdiction: US", "jurisdiction: US\n    colour: red"), "colour", "unknown field"),
+        (("kind: feed", "kind: listing"), "listing", "required for kind"),
+    ],
+)
+def test_each_mistake_names_file_entry_and_field(tmp_path, mutation, field, message) -> None:
+    path = write(tmp_path, GOOD.replace(*mutation))
+    with pytest.raises(SourcesError) as err:
+        load_sources(path, env={})
+    text = str(err.value)
+    assert str(path) in text
+    assert "entry 1" in text
+    assert f"field '{field}'" in text
+    assert message in text
+
+
+def test_bad_css_selector_is_rejected(tmp_path) -> None:
+    text = GOOD.replace("kind: feed", "kind: listing") + "    listing:\n      links: 'a[href'\n"
+    with pytest.raises(SourcesError, match=r"field 'listing.links': not a valid CSS selector"):
+        load_sources(write(tmp_path, text), env={})
+
+
+def test_duplicate_slug_is_rejected(tmp_path) -> None:
+    entry = GOOD.split("sources:\n", 1)[1]
+    with pytest.raises(SourcesError, match=r"entry 2 \(example-feed\), field 'slug': duplicate"):
+        load_sources(write(tmp_path, "sources:\n" + entry + entry), env={})
+
+
+def test_malformed_yaml_reports_the_line(tmp_path) -> None:
+    with pytest.raises(SourcesError, match=r"not valid YAML at line \d+"):
+        load_sources(write(tmp_path, "sources:\n  - slug: [unclosed\n"), env={})
+
+
+def test_unset_environment_variable_is_an_error_unless_required(tmp_path) -> None:
+    path = write(
+        tmp_path,
+        GOOD.replace("[https://example.org/feed.xml]", '["https://example.org/f?key=${MY_KEY}"]'),
+    )
+    with pytest.raises(SourcesError, match="environment variable MY_KEY is not set"):
+        load_sources(path, env={})
+    assert load_sources(path, env={"MY_KEY": "x"})[0].urls[0].endswith("key=x")
+
+
+def test_select_sources_rejects_unknown_slugs(tmp_path) -> None:
+    sources = load_sources(write(tmp_path, GOOD), env={})
+    assert select_sources(sources, ["example-feed"]) == sources
+    with pytest.raises(SourcesError, match="unknown source slug"):
+        select_sources(sources, ["nope"])
