@@ -49,9 +49,9 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> FeedEntries:
     """Links and hints of a feed's entries. Raises IndexFormatError if nothing is readable."""
     if "json" in content_type or body.lstrip()[:1] == b"{":
         return _parse_json_feed(body)
-    parsed = feedparser.parse(
-        body, response_headers={"content-location": url, "content-type": content_type}
-    )
+    # Without a Content-Type, feedparser would flag the feed as "not XML": pass none.
+    headers = {"content-location": url, "content-type": content_type} if content_type else None
+    parsed = feedparser.parse(body, response_headers=headers)
     bozo_reason = str(parsed.get("bozo_exception")) if parsed.bozo else None
     items = []
     for entry in parsed.entries:
@@ -64,7 +64,7 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> FeedEntries:
                 Hints(
                     title=_clean(entry.get("title")),
                     published=to_iso(entry.get("published_parsed") or entry.get("published")),
-                    updated=to_iso(entry.get("updated_parsed")),
+                    updated=to_iso(_own(entry, "updated_parsed")),
                     summary=_clean(entry.get("summary")),
                     author=_clean(entry.get("author")),
                     origin="feed",
@@ -109,6 +109,11 @@ def _parse_json_feed(body: bytes) -> FeedEntries:
             )
         )
     return FeedEntries(items, None)
+
+
+def _own(entry: Any, key: str) -> Any:
+    """A key the feed really had: feedparser's `get` falls back from updated to published."""
+    return dict.get(entry, key)
 
 
 def _alternate_link(entry: Any) -> str | None:
