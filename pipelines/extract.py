@@ -12,12 +12,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import lxml.html
 import trafilatura
+from htmldate import find_date
 from lxml import etree
 from scrapy.exceptions import DropItem
+from trafilatura import metadata as trafilatura_metadata
+from trafilatura.settings import set_date_params
+from w3lib.encoding import html_to_unicode
 
 from crawlers.items import Article, Hints
 from pipelines.dates import to_iso
@@ -64,6 +69,11 @@ CLUTTER_TAGS = (
 CLUTTER_ROLES = {"navigation", "complementary", "contentinfo", "banner", "dialog", "alertdialog"}
 URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
 MIN_WORDS = 40
+INDEX_ORIGINS = ("feed", "sitemap", "listing", "api")
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Furniture is small next to the story: a "clutter" node holding more than this share of
+# the page's paragraph text is a mislabelled container, and is kept.
+MAX_CLUTTER_SHARE = 0.4
 # Short closing lines that say where or when the piece ran, not what it says.
 TRAILER_RE = re.compile(
     r"^(?:published|originally published|first published|this (?:article|story|report) "
@@ -113,34 +123,57 @@ class PageMeta:
 
 
 def extract_article(html: str | bytes, url: str, hints: Hints | None = None) -> Extracted:
-    """Clean text and metadata of one article page. Raises ExtractionError if there is none."""
+    """Clean text and metadata of one article page. Raises ExtractionError if there is none.
+
+    Metadata is read from the whole page (bylines and datelines live in the furniture);
+    the body from the page with its furniture pruned.
+    """
     hints = hints or Hints()
     tree = parse_html(html)
-    page = read_page_meta(tree)
+    result = combine(url, read_page_meta(tree), hints, tree)
     prune_clutter(tree)
+    text = extract_body(lxml.html.tostring(tree, encoding="unicode"), url)
+    if not text:
+        # Pruning can misjudge a site that names its story container like furniture:
+        # an article with no body is worse than one with a share bar left in. But text
+        # that was all furniture (a menu, a slogan, a "needs JavaScript" notice) is no
+        # article either.
+        unpruned = extract_body(html if isinstance(html, str) else decode_html(html), url)
+        text = unpruned if len(unpruned.split()) >= MIN_WORDS else ""
+    result.text = trim_edges(text, [result.title, hints.title])
+    if not result.text:
+        raise ExtractionError("no article text found")
+    if not result.summary:
+        result.summary = _lead(result.text)
+        result.provenance["summary"] = "text"
+    return result
+
+
+def extract_body(markup: str, url: str) -> str:
+    """trafilatura's body text, paragraphs separated by blank lines ("" if none).
+
+    trafilatura is handed markup, not our tree: given a tree it skips part of its own
+    loading and loses whole paragraphs on some pages (measured on the benchmark).
+    """
     doc = trafilatura.bare_extraction(
-        tree,
+        markup,
         url=url,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=False,
         include_tables=True,
         include_images=False,
         include_links=False,
     )
-    text = clean_text(doc.text if doc is not None else "")
-    result = combine(url, text, page, hints, doc)
-    result.text = trim_edges(text, [result.title, hints.title, page.title_tag])
-    if not result.text:
-        raise ExtractionError("no article text found")
-    return result
+    return clean_text(doc.text if doc is not None else "")
 
 
 def extract_from_hints(url: str, hints: Hints) -> Extracted:
     """An 'article' that is only an index record (APIs whose URLs are not pages)."""
-    text = clean_text(hints.summary or "")
-    if not text:
+    result = combine(url, PageMeta(), hints, None)
+    result.text = clean_text(hints.summary or "")
+    if not result.text:
         raise ExtractionError("index record has no summary text")
-    return combine(url, text, PageMeta(), hints, None)
+    return result
 
 
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
@@ -153,6 +186,11 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
             raise ExtractionError("not HTML (binary content)")
     elif not html.strip():
         raise ExtractionError("empty document")
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    # lxml refuses text that still declares an encoding (XHTML's <?xml ...?>): the text
+    # is already decoded, so the declaration is only in the way.
+    html = XML_DECLARATION.sub("", html, count=1)
     try:
         tree = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
@@ -160,6 +198,24 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
     if tree.find(".//body") is None and tree.find(".//p") is None:
         raise ExtractionError("not HTML (no body)")
     return tree
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> str:
+    """Bytes to text the way browsers do: BOM, then Content-Type, then <meta charset>,
+    then UTF-8 if the bytes are valid UTF-8, else Windows-1252 (what "Latin-1" pages are).
+
+    lxml's own guess, given bytes without a declaration, turns UTF-8 into mojibake.
+    """
+
+    def sniff(body: bytes) -> str:
+        try:
+            body.decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut by truncation is still UTF-8.
+            return "utf-8" if exc.start >= len(body) - 3 else "cp1252"
+
+    return html_to_unicode(content_type, data, auto_detect_fun=sniff)[1]
 
 
 def read_page_meta(tree: lxml.html.HtmlElement) -> PageMeta:
@@ -175,6 +231,12 @@ def read_page_meta(tree: lxml.html.HtmlElement) -> PageMeta:
         key = (node.get("property") or node.get("name") or node.get("itemprop") or "").lower()
         if key and key not in page.meta and node.get("content", "").strip():
             page.meta[key] = node.get("content").strip()
+    # Microdata puts dates on <time> and other elements, not only on <meta>.
+    for node in tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateModified']"):
+        key = node.get("itemprop").lower()
+        value = node.get("datetime") or node.get("content")
+        if value and key not in page.meta:
+            page.meta[key] = value.strip()
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
     page.canonical = canonical[0].strip() if canonical else None
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
@@ -185,10 +247,25 @@ def read_page_meta(tree: lxml.html.HtmlElement) -> PageMeta:
 
 
 def prune_clutter(tree: lxml.html.HtmlElement) -> None:
-    """Remove page furniture in place, judged by tag, ARIA role and class/id tokens."""
+    """Remove page furniture in place, judged by tag, ARIA role and class/id tokens.
+
+    A node that holds a large share of the page's paragraph text is never removed,
+    whatever its name: some sites wrap the whole page in a <form> or give the article
+    container a class like "entry-content-read-more".
+    """
+    paragraph_words: dict[Any, int] = {}
+    total = 0
+    for para in tree.iter("p"):
+        words = len((para.text_content() or "").split())
+        total += words
+        node = para
+        while node is not None:
+            paragraph_words[node] = paragraph_words.get(node, 0) + words
+            node = node.getparent()
+    limit = max(total * MAX_CLUTTER_SHARE, 1)
     doomed = []
     for node in tree.iter():
-        if not isinstance(node.tag, str):
+        if not isinstance(node.tag, str) or paragraph_words.get(node, 0) > limit:
             continue
         if node.tag in CLUTTER_TAGS or node.get("role") in CLUTTER_ROLES:
             doomed.append(node)
@@ -199,8 +276,7 @@ def prune_clutter(tree: lxml.html.HtmlElement) -> None:
         if any(CLUTTER_TOKEN.search(name) for name in names):
             doomed.append(node)
     for node in doomed:
-        parent = node.getparent()
-        if parent is not None:
+        if node.getparent() is not None:
             node.drop_tree()
 
 
@@ -231,45 +307,57 @@ def trim_edges(text: str, titles: list[str | None]) -> str:
     return "\n\n".join(paragraphs)
 
 
-def combine(url: str, text: str, page: PageMeta, hints: Hints, doc: Any) -> Extracted:
-    """Pick each field from the most reliable evidence that has it, and record which."""
+def combine(url: str, page: PageMeta, hints: Hints, tree: Any) -> Extracted:
+    """Pick each field from the most reliable evidence that has it, and record which.
+
+    Candidates are tried in order; the costly ones (htmldate's search of the page text,
+    trafilatura's heuristics) are functions, called only when nothing cheaper answered.
+    """
     ld, meta = page.jsonld, page.meta
-    out = Extracted(url=url, text=text)
+    out = Extracted(url=url)
+    index = hints.origin or "feed"
 
     def pick(name: str, candidates: list[tuple[str, Any]]) -> Any:
-        for origin, value in candidates:
+        for origin, candidate in candidates:
+            value = candidate() if callable(candidate) else candidate
             if value not in (None, "", []):
                 out.provenance[name] = origin
                 return value
         return None
 
-    out.published = pick(
-        "published",
-        [
-            (hints.origin or "feed", hints.published),
-            ("jsonld", to_iso(ld.get("datePublished") or ld.get("dateCreated"))),
-            ("meta", _meta_date(meta, "published")),
-            ("url", _url_date(url)),
-            ("text", to_iso(getattr(doc, "date", None))),
-        ],
-    )
-    out.published_source = out.provenance.get("published")
+    def from_page(fn: Any) -> Any:
+        return (lambda: fn(tree)) if tree is not None else None
+
     out.updated = pick(
         "updated",
         [
-            (hints.origin or "feed", hints.updated),
+            (index, hints.updated),
             ("jsonld", to_iso(ld.get("dateModified"))),
             ("meta", _meta_date(meta, "modified")),
         ],
     )
+    out.published, origin = resolve_published(
+        [
+            (index, hints.published),
+            ("jsonld", to_iso(ld.get("datePublished") or ld.get("dateCreated"))),
+            ("meta", _meta_date(meta, "published")),
+            ("url", _url_date(url)),
+        ],
+        (lambda: _search_date(tree, url)) if tree is not None else None,
+        fallback=(out.provenance.get("updated"), out.updated),
+        updated=(out.provenance.get("updated"), out.updated),
+        shows_day=(lambda day: shows_day(tree, day)) if tree is not None else None,
+    )
+    if origin:
+        out.provenance["published"] = origin
+    out.published_source = out.provenance.get("published")
     out.title = pick(
         "title",
         [
             ("jsonld", _text(ld.get("headline") or ld.get("name"))),
             ("meta", _strip_site(meta.get("og:title") or meta.get("twitter:title"), meta)),
-            ("text", _text(getattr(doc, "title", None))),
-            (hints.origin or "feed", hints.title),
-            ("meta", _strip_site(page.title_tag, meta)),
+            ("text", from_page(lambda t: _text(trafilatura_metadata.extract_title(t)))),
+            (index, hints.title),
         ],
     )
     out.author = pick(
@@ -277,17 +365,16 @@ def combine(url: str, text: str, page: PageMeta, hints: Hints, doc: Any) -> Extr
         [
             ("jsonld", _jsonld_names(ld.get("author"))),
             ("meta", _not_url(meta.get("author") or meta.get("article:author"))),
-            ("text", _text(getattr(doc, "author", None))),
-            (hints.origin or "feed", hints.author),
+            ("text", from_page(lambda t: _text(trafilatura_metadata.extract_author(t)))),
+            (index, hints.author),
         ],
     )
     out.summary = pick(
         "summary",
         [
-            (hints.origin or "feed", hints.summary),
+            (index, hints.summary),
             ("meta", meta.get("description") or meta.get("og:description")),
             ("jsonld", _text(ld.get("description"))),
-            ("text", _lead(text)),
         ],
     )
     out.language = pick(
@@ -295,7 +382,6 @@ def combine(url: str, text: str, page: PageMeta, hints: Hints, doc: Any) -> Extr
         [
             ("jsonld", _lang(ld.get("inLanguage"))),
             ("meta", _lang(page.lang) or _lang(meta.get("og:locale"))),
-            ("text", _lang(getattr(doc, "language", None))),
         ],
     )
     out.canonical_url = pick(
@@ -307,7 +393,6 @@ def combine(url: str, text: str, page: PageMeta, hints: Hints, doc: Any) -> Extr
         [
             ("meta", meta.get("og:image") or meta.get("twitter:image")),
             ("jsonld", _jsonld_image(ld.get("image"))),
-            ("text", getattr(doc, "image", None)),
         ],
     )
     out.site_name = pick(
@@ -315,10 +400,134 @@ def combine(url: str, text: str, page: PageMeta, hints: Hints, doc: Any) -> Extr
         [
             ("meta", meta.get("og:site_name")),
             ("jsonld", _jsonld_names(ld.get("publisher") or {})),
-            ("text", getattr(doc, "sitename", None)),
+            ("text", from_page(lambda t: _text(trafilatura_metadata.extract_sitename(t)))),
         ],
     )
     return out
+
+
+def resolve_published(
+    candidates: list[tuple[str, str | None]],
+    search_page: Any,
+    fallback: tuple[str | None, str | None] = (None, None),
+    updated: tuple[str | None, str | None] = (None, None),
+    shows_day: Any = None,
+) -> tuple[str | None, str | None]:
+    """The publication date and where it came from, from evidence in priority order.
+
+    The first candidate wins (index hint, JSON-LD, meta tags, URL), with two exceptions:
+
+    - The page's markup says it was published on one day and updated on another, and the
+      page shows its readers only the update's day: the story is presented as of then.
+      (Not for index hints: what a feed says was published is taken as said.)
+    - The winner is a UTC timestamp: it fixes the instant but not the publisher's local
+      day, so a story filed on a Tuesday evening in California reads as Wednesday (and
+      CMSs with no zone configured stamp UTC on everything). Then the page's own date
+      (htmldate's search of its text, costly, so only then) decides: another candidate
+      on that day wins, or else the day itself if it is a local day the instant can have
+      somewhere on Earth (UTC-12 to UTC+14). An index's UTC timestamp is trusted more:
+      the page may only move it to such a local day.
+
+    Measured on the date benchmark, letting the text search arbitrate other disagreements
+    between candidates did worse than the priority order, so it does not.
+    Without a structured candidate, a declared modification time (`fallback`) stands in:
+    a page that only says when it last changed is still better evidence than a search of
+    its text. Without either, the page's date is used on its own ("text").
+    """
+    found = [(origin, value) for origin, value in candidates if value]
+    if not found and fallback[1]:
+        return fallback[1], fallback[0]
+    if not found:
+        page_date = search_page() if search_page else None
+        return (page_date, "text") if page_date else (None, None)
+    origin, value = found[0]
+    updated_origin, updated_value = updated
+    if (
+        shows_day
+        and updated_value
+        and origin in ("jsonld", "meta")
+        and updated_origin in ("jsonld", "meta")
+        and updated_value[:10] != value[:10]
+        and shows_day(updated_value[:10])
+        and not shows_day(value[:10])
+    ):
+        return updated_value, updated_origin
+    if search_page is None or not _is_utc(value):
+        return value, origin
+    page_day = (search_page() or "")[:10]
+    if not page_day or page_day == value[:10]:
+        return value, origin
+    possible = _local_day_possible(value, page_day)
+    if origin in INDEX_ORIGINS and not possible:
+        return value, origin  # the index's instant stands; the page may only set its day
+    for other_origin, other in found[1:]:
+        if other[:10] == page_day:
+            return other, other_origin
+    return (page_day, "text") if possible else (value, origin)
+
+
+def _local_day_possible(utc_iso: str, day: str) -> bool:
+    """Whether `day` can be the local day of this UTC instant somewhere (UTC-12 to UTC+14)."""
+    instant = datetime.fromisoformat(utc_iso)
+    earliest = (instant - timedelta(hours=12)).date().isoformat()
+    latest = (instant + timedelta(hours=14)).date().isoformat()
+    return earliest <= day <= latest
+
+
+MONTH_NAMES = {
+    1: "jan|january|januar|janvier|enero|gennaio|jänner",
+    2: "feb|february|februar|février|febrero|febbraio",
+    3: "mar|march|märz|mars|marzo",
+    4: "apr|april|avril|abril|aprile",
+    5: "may|mai|mayo|maggio",
+    6: "jun|june|juni|juin|junio|giugno",
+    7: "jul|july|juli|juillet|julio|luglio",
+    8: "aug|august|août|agosto",
+    9: "sep|sept|september|septembre|septiembre|settembre",
+    10: "oct|october|oktober|octobre|octubre|ottobre",
+    11: "nov|november|novembre|noviembre",
+    12: "dec|december|dezember|décembre|diciembre|dicembre",
+}
+
+
+def shows_day(tree: Any, day: str) -> bool:
+    """Whether the page's visible text shows this day in a common numeric or written form."""
+    from datetime import date
+
+    d = date.fromisoformat(day)
+    y, m, dd = d.year, d.month, d.day
+    numeric = [
+        f"{y}-{m:02d}-{dd:02d}",
+        f"{y}/{m:02d}/{dd:02d}",
+        f"{dd:02d}.{m:02d}.{y}",
+        f"{dd}.{m}.{y}",
+        f"{dd}. {m}. {y}",
+        f"{dd:02d}/{m:02d}/{y}",
+        f"{m:02d}/{dd:02d}/{y}",
+        f"{m}/{dd}/{y}",
+        f"{dd}/{m}/{y}",
+        f"{dd:02d}.{m:02d}.{y % 100:02d}",
+    ]
+    names = MONTH_NAMES[m]
+    pattern = re.compile(
+        r"(?<!\d)(?:"
+        + "|".join(re.escape(n) for n in numeric)
+        + rf"|{dd}(?:st|nd|rd|th|\.)?\s+(?:{names})\.?,?\s+{y}"
+        + rf"|(?:{names})\.?\s+{dd}(?:st|nd|rd|th)?,?\s+{y})(?!\d)",
+        re.IGNORECASE,
+    )
+    text = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
+    return bool(pattern.search(text))
+
+
+def _is_utc(iso: str) -> bool:
+    return iso.endswith(("+00:00", "Z")) and "T" in iso
+
+
+def _search_date(tree: Any, url: str) -> str | None:
+    """htmldate's search of the whole page, with trafilatura's settings (original date)."""
+    params = set_date_params(extensive=True)
+    return to_iso(find_date(tree, url=url, **params))
 
 
 def _jsonld_objects(raw: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from sqlite_utils.migrations import Migrations
 
 from crawlers.items import Article
 from crawlers.sources import Source
-from pipelines.dates import now_iso
+from pipelines.dates import now_iso, to_utc
 from pipelines.tagging import Taxonomy, load_taxonomy
 
 migrations = Migrations("aitrack")
@@ -78,6 +78,7 @@ def m001_initial_schema(db: sqlite_utils.Database) -> None:
             "title": str,
             "author": str,
             "published_at": str,
+            "published_day": str,
             "published_source": str,
             "published_month": str,
             "updated_at": str,
@@ -203,6 +204,7 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
     """
     ex, tags = item.extracted, item.tagging
     now = now_iso()
+    day = ex.published[:10] if ex.published else None
     with db.atomic():
         old = db.execute(
             "select content_hash, title, body, first_seen_at, last_seen_at, last_changed_at, "
@@ -232,10 +234,12 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
                 "source": item.source,
                 "title": ex.title,
                 "author": ex.author,
-                "published_at": ex.published,
+                # The instant in UTC for ordering; the day as the publisher's readers saw it.
+                "published_at": to_utc(ex.published),
+                "published_day": day,
                 "published_source": ex.published_source,
-                "published_month": ex.published[:7] if ex.published else None,
-                "updated_at": ex.updated,
+                "published_month": day[:7] if day else None,
+                "updated_at": to_utc(ex.updated),
                 "language": ex.language,
                 "summary": ex.summary,
                 "body": ex.text,

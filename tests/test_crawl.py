@@ -136,7 +136,7 @@ def test_every_kind_of_index_leads_to_stored_articles(tmp_path, site_server) -> 
     assert by_source == {"rss": 3, "jsonfeed": 1, "sitemap": 1, "listing": 2, "api": 1}
     sitemap_row = next(db["articles"].rows_where("source = 'sitemap'"))
     assert (sitemap_row["published_at"], sitemap_row["published_source"]) == (
-        "2024-12-20T10:00:00+00:00",
+        "2024-12-20T10:00:00+00:00",  # stored in UTC; the sitemap said 11:00+01:00
         "sitemap",
     )
     api_row = next(db["articles"].rows_where("source = 'api'"))

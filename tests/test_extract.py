@@ -23,7 +23,8 @@ def page(head: str = "", body_extra: str = "", url_body: str = BODY) -> str:
 
 
 JSONLD = """<script type="application/ld+json">{"@context": "https://schema.org",
- "@type": "NewsArticle", "headline": "JSON-LD headline", "datePublished": "2024-05-02T10:00:00Z",
+ "@type": "NewsArticle", "headline": "JSON-LD headline",
+ "datePublished": "2024-05-02T10:00:00+02:00",
  "dateModified": "2024-05-03T09:00:00+02:00", "author": [{"@type": "Person", "name": "Ada Byline"}],
  "inLanguage": "en-GB"}</script>"""
 META = """<meta property="article:published_time" content="2024-04-30T08:00:00-04:00">
@@ -40,8 +41,8 @@ def test_feed_hint_beats_jsonld_for_the_date() -> None:
 
 def test_jsonld_beats_meta_tags() -> None:
     out = extract_article(page(JSONLD + META), "https://example.org/a")
-    assert (out.published, out.published_source) == ("2024-05-02T10:00:00+00:00", "jsonld")
-    assert out.updated == "2024-05-03T07:00:00+00:00"
+    assert (out.published, out.published_source) == ("2024-05-02T10:00:00+02:00", "jsonld")
+    assert out.updated == "2024-05-03T09:00:00+02:00"  # the publisher's offset is kept
     assert out.title == "JSON-LD headline"
     assert out.author == "Ada Byline"
     assert out.language == "en"
@@ -49,7 +50,7 @@ def test_jsonld_beats_meta_tags() -> None:
 
 def test_meta_tags_beat_the_url() -> None:
     out = extract_article(page(META), "https://example.org/2020/01/02/a.html")
-    assert (out.published, out.published_source) == ("2024-04-30T12:00:00+00:00", "meta")
+    assert (out.published, out.published_source) == ("2024-04-30T08:00:00-04:00", "meta")
     assert out.title == "OG headline"  # the " | Site" suffix is dropped
     assert out.author == "Meta Author"
     assert out.summary == "Meta description."
@@ -60,6 +61,34 @@ def test_the_url_beats_the_page_text() -> None:
         page(body_extra="<p>Posted March 3, 2019</p>"), "https://example.org/2021/06/15/a.html"
     )
     assert (out.published, out.published_source) == ("2021-06-15", "url")
+
+
+def test_a_utc_timestamp_takes_the_local_day_the_page_shows() -> None:
+    # Filed at 9.30pm in Minneapolis, 03:30 the next day in UTC; the URL has the local day.
+    head = '<meta property="article:published_time" content="2023-11-09T03:30:00+00:00">'
+    byline = "<p>Published November 8, 2023 at 9:30 p.m.</p>"
+    out = extract_article(
+        page(head, url_body=BODY + byline), "https://example.org/2023/11/08/council-vote/"
+    )
+    assert (out.published, out.published_source) == ("2023-11-08", "url")
+
+
+def test_an_index_utc_timestamp_keeps_its_instant_against_an_impossible_page_day() -> None:
+    hints = Hints(published="2024-05-01T12:00:00+00:00", origin="feed")
+    byline = "<p>Posted April 28, 2024</p>"
+    out = extract_article(page(url_body=BODY + byline), "https://example.org/a", hints)
+    assert (out.published, out.published_source) == ("2024-05-01T12:00:00+00:00", "feed")
+
+
+def test_a_page_showing_only_its_update_day_is_dated_by_it() -> None:
+    head = (
+        '<meta property="article:published_time" content="2021-03-16T16:16:00+01:00">'
+        '<meta property="article:modified_time" content="2021-03-20T09:00:00+01:00">'
+    )
+    out = extract_article(
+        page(head, url_body=BODY + "<p>Stand: 20.03.2021</p>"), "https://example.org/a"
+    )
+    assert (out.published, out.published_source) == ("2021-03-20T09:00:00+01:00", "meta")
 
 
 def test_clutter_inside_the_article_is_pruned() -> None:

@@ -24,7 +24,7 @@ def test_rss_entries_become_links_with_hints() -> None:
     [(link, hints)] = entries.items
     assert link == "https://e.org/a?utm_source=rss"
     assert hints.title == "AI & the law"
-    assert hints.published == "2024-04-02T18:05:00+00:00"
+    assert hints.published == "2024-04-02T14:05:00-04:00"  # the publisher's offset is kept
     assert hints.summary == "Sum mary"
     assert hints.origin == "feed"
 
@@ -37,7 +37,7 @@ def test_atom_entries_use_the_alternate_link() -> None:
     [(link, hints)] = parse_feed(atom, "https://e.org/atom").items
     assert link == "https://e.org/e1"
     assert (hints.published, hints.updated) == (
-        "2024-01-02T02:04:05+00:00",
+        "2024-01-02T03:04:05+01:00",
         "2024-01-03T00:00:00+00:00",
     )
 
@@ -66,7 +66,7 @@ def test_json_feed() -> None:
     [(link, hints)] = parse_feed(body, "https://e.org/feed.json", "application/feed+json").items
     assert (link, hints.published, hints.author) == (
         "https://e.org/j",
-        "2024-05-18T15:00:00+00:00",
+        "2024-05-18T09:00:00-06:00",
         "A, B",
     )
 
@@ -86,7 +86,7 @@ def test_google_news_sitemap_gives_date_and_title() -> None:
     assert loc == "https://e.org/n1"
     assert (hints.title, hints.published, hints.updated) == (
         "News title",
-        "2024-12-20T10:00:00+00:00",
+        "2024-12-20T11:00:00+01:00",
         "2024-12-21T00:00:00+00:00",
     )
 

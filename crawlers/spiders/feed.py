@@ -63,8 +63,10 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> FeedEntries:
                 link,
                 Hints(
                     title=_clean(entry.get("title")),
-                    published=to_iso(entry.get("published_parsed") or entry.get("published")),
-                    updated=to_iso(_own(entry, "updated_parsed")),
+                    # The raw string keeps the publisher's offset; *_parsed is UTC.
+                    published=to_iso(_own(entry, "published"))
+                    or to_iso(_own(entry, "published_parsed")),
+                    updated=to_iso(_own(entry, "updated")) or to_iso(_own(entry, "updated_parsed")),
                     summary=_clean(entry.get("summary")),
                     author=_clean(entry.get("author")),
                     origin="feed",
