@@ -24,6 +24,9 @@ demo: install ## Crawl the bundled demo site on 127.0.0.1, then serve it with Da
 test: install lint ## Lint, then run the test suite
 	$(VENV)/bin/pytest -q
 
+bench: install ## Benchmarks (not tests): print figures measured side by side
+	$(VENV)/bin/python bench/extraction.py
+
 lint: install ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -35,4 +38,4 @@ format: install ## Apply ruff's formatting and safe fixes
 clean: ## Remove the venv and generated databases
 	rm -rf $(VENV) data/*.db
 
-.PHONY: help install demo test lint format clean
+.PHONY: help install demo test bench lint format clean

@@ -19,7 +19,6 @@ import lxml.html
 import trafilatura
 from htmldate import find_date
 from lxml import etree
-from scrapy.exceptions import DropItem
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import set_date_params
 from w3lib.encoding import html_to_unicode
@@ -651,6 +650,8 @@ class ExtractPipeline:
             else:
                 extracted = extract_from_hints(item.url, item.hints)
         except ExtractionError as exc:
+            from scrapy.exceptions import DropItem  # the functional core needs no Scrapy
+
             self.crawler.spider.record_failure(item.url, "extraction", str(exc))
             raise DropItem(f"no article at {item.url}: {exc}") from None
         if extracted.word_count < MIN_WORDS and item.html:

@@ -63,6 +63,25 @@ def test_the_url_beats_the_page_text() -> None:
     assert (out.published, out.published_source) == ("2021-06-15", "url")
 
 
+def test_without_markup_the_date_comes_from_the_page_text() -> None:
+    byline = "<p class='dateline'>Posted on March 3, 2019 by the newsroom</p>"
+    out = extract_article(page(url_body=BODY + byline), "https://example.org/story")
+    assert (out.published, out.published_source) == ("2019-03-03", "text")
+
+
+def test_microdata_dates_count_as_markup() -> None:
+    stamp = '<time itemprop="datePublished" datetime="2022-06-01T08:00:00+02:00">1 June</time>'
+    out = extract_article(page(url_body=BODY + stamp), "https://example.org/2020/01/02/a")
+    assert (out.published, out.published_source) == ("2022-06-01T08:00:00+02:00", "meta")
+
+
+@pytest.mark.parametrize("origin", ["feed", "sitemap", "listing", "api"])
+def test_each_kind_of_index_hint_is_named_as_the_source(origin) -> None:
+    hints = Hints(published="2024-02-02", origin=origin)
+    out = extract_article(page(JSONLD), "https://example.org/a", hints)
+    assert (out.published, out.published_source) == ("2024-02-02", origin)
+
+
 def test_a_utc_timestamp_takes_the_local_day_the_page_shows() -> None:
     # Filed at 9.30pm in Minneapolis, 03:30 the next day in UTC; the URL has the local day.
     head = '<meta property="article:published_time" content="2023-11-09T03:30:00+00:00">'
