@@ -42,14 +42,36 @@ ARTICLE_TYPES = {
 # class/id tokens of page furniture. Whole hyphen/underscore-separated words only, so that
 # "comments" matches but "commentary" (often the article itself) does not.
 CLUTTER_TOKEN = re.compile(
-    r"(?:^|[-_])(?:newsletters?|subscribe|subscription|signup|sign-up|optin|related|share"
-    r"|sharing|sharebar|social|comments?|respond|discussion|cookies?|consent|gdpr|bio"
-    r"|author-bio|disclaimer|disclosure|affiliate|advert|advertisement|ads?|adslot|sponsor"
-    r"|sponsored|promo|breadcrumbs?|caption|credit|credits|toolbar|tools|feedback|outbrain"
-    r"|taboola|recirc|more-from|readmore|read-more|popular|trending|paywall|banner|byline"
-    r"|about-author|about-contact|author-box|author-info|authorbox|contributor|tags)(?:[-_]|$)",
+    r"(?:^|[-_])(?:newsletters?|nl|subscribe|subscription|signup|sign-up|optin|cta|related"
+    r"|share|sharing|sharebar|social|comments?|cmt|cmtinfo|respond|discussion|conversation"
+    r"|cookies?|consent|gdpr|bio|author-bio|author-card|disclaimer|disclosure|affiliate"
+    r"|advert|advertisement|ads?|adslot|ad-slot|inline-slot|sponsor|sponsored|promo"
+    r"|breadcrumbs?|crumbs|caption|cutline|credit|credits|toolbar|tools|feedback|outbrain"
+    r"|taboola|recirc|recommended|more-from|readmore|read-more|link-block|links-block"
+    r"|inline-links|popular|trending|paywall|banner|header|byline|dek|standfirst|subtitle"
+    r"|strapline|about-author|about-contact|author-box|author-info|authorbox|contributor"
+    r"|contrib|profile|republish|copyright|tags|date|dateline|timestamp|morelinks"
+    r"|morestories|relatedlinks|relatedposts|relatedstories)(?:[-_]|$)",
     re.IGNORECASE,
 )
+# Attributes whose values name a component: class and id, and what component frameworks
+# use instead (data-testid="inline-newsletter", data-component="RelatedArticles").
+NAME_ATTRIBUTES = ("class", "id", "data-component", "data-testid", "data-module", "aria-label")
+CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Short paragraphs that are furniture whatever markup they sit in.
+BOILERPLATE_PARAGRAPH = re.compile(
+    r"^(?:advertisement|sponsored|ad could not be loaded|story continues below"
+    r"|continue reading below)\W*$"
+    r"|^read (?:more|also|next)\s*:"
+    r"|^about the author\b"
+    r"|^republish this story\b"
+    r"|\bwe may earn (?:a )?(?:small )?commission\b|\baffiliate links?\b"
+    r"|\bsign up\b.{0,80}\b(?:newsletter|inbox|briefing|weekly|daily|letter)\b"
+    r"|\b(?:photo|photograph|image|picture)\s*(?:credit)?\s*:\s*[^.:]{2,60}/[^.:]{2,60}\)?$",
+    re.IGNORECASE,
+)
+MAX_BOILERPLATE_WORDS = 40
+MAX_SIGNUP_BOX_WORDS = 80
 # <header> holds the headline, kicker and byline: metadata, which we read separately.
 CLUTTER_TAGS = (
     "nav",
@@ -271,12 +293,41 @@ def prune_clutter(tree: lxml.html.HtmlElement) -> None:
             continue
         if node.tag in ("html", "body", "main", "article"):
             continue  # never drop the container that holds the story
-        names = f"{node.get('class', '')} {node.get('id', '')}".split()
-        if any(CLUTTER_TOKEN.search(name) for name in names):
+        if any(CLUTTER_TOKEN.search(name) for name in _component_names(node)):
             doomed.append(node)
+    doomed.extend(_signup_boxes(tree))
     for node in doomed:
         if node.getparent() is not None:
             node.drop_tree()
+
+
+def _component_names(node: Any) -> list[str]:
+    """The words a page uses to name this element, hyphenated ("InlineNewsletter" and
+    "inline newsletter" both become "inline-newsletter")."""
+    names = []
+    for attribute in NAME_ATTRIBUTES:
+        value = node.get(attribute)
+        if not value:
+            continue
+        if attribute == "aria-label":
+            names.append("-".join(value.split()))
+        else:
+            names.extend(CAMEL_HUMP.sub("-", v) for v in value.split())
+    return names
+
+
+def _signup_boxes(tree: Any) -> list[Any]:
+    """Newsletter boxes that no class name gives away: the small block around an email box."""
+    boxes = []
+    for email in tree.xpath("//input[@type='email' or contains(@name, 'email')]"):
+        box, node = None, email.getparent()
+        while node is not None and node.tag not in ("body", "main", "article", "html"):
+            if len(node.text_content().split()) > MAX_SIGNUP_BOX_WORDS:
+                break
+            box, node = node, node.getparent()
+        if box is not None:
+            boxes.append(box)
+    return boxes
 
 
 def clean_text(text: str) -> str:
@@ -286,10 +337,9 @@ def clean_text(text: str) -> str:
 
 
 def trim_edges(text: str, titles: list[str | None]) -> str:
-    """Drop a repeated headline (and its kicker) at the top and dateline trailers at the end.
-
-    Markup pruning removes most of these; this catches sites that put the headline in
-    the body container, or close the story with "Published in ... on ...".
+    """Drop a repeated headline (and its kicker) at the top, furniture paragraphs that
+    markup did not give away ("Advertisement", "Read more: ...", affiliate notices,
+    photo credits), and dateline trailers and orphaned widget headings at the end.
     """
     paragraphs = text.split("\n\n")
     known = {" ".join(t.split()).casefold() for t in titles if t}
@@ -297,13 +347,25 @@ def trim_edges(text: str, titles: list[str | None]) -> str:
         if para.casefold() in known and all(len(p.split()) <= 12 for p in paragraphs[:index]):
             paragraphs = paragraphs[index + 1 :]
             break
-    while (
-        len(paragraphs) > 1
-        and len(paragraphs[-1].split()) <= 25
-        and TRAILER_RE.match(paragraphs[-1])
+    paragraphs = [p for p in paragraphs if not _is_boilerplate(p)]
+    while len(paragraphs) > 1 and (
+        (len(paragraphs[-1].split()) <= 25 and TRAILER_RE.match(paragraphs[-1]))
+        or _is_orphan_heading(paragraphs[-1])
     ):
         paragraphs.pop()
     return "\n\n".join(paragraphs)
+
+
+def _is_boilerplate(paragraph: str) -> bool:
+    return len(paragraph.split()) <= MAX_BOILERPLATE_WORDS and bool(
+        BOILERPLATE_PARAGRAPH.search(paragraph)
+    )
+
+
+def _is_orphan_heading(paragraph: str) -> bool:
+    """A short unpunctuated line closing the text: the title of a widget whose links were
+    pruned ("More from Technology", "Reader comments (3)"), not the story's last words."""
+    return len(paragraph.split()) <= 6 and not re.search(r"[.!?…\"”’:;]\W*$", paragraph)
 
 
 def combine(url: str, page: PageMeta, hints: Hints, tree: Any) -> Extracted:

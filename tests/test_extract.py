@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +169,14 @@ def test_index_record_without_a_page_uses_its_summary() -> None:
         "api",
     )
     assert json.dumps(out.as_dict())
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+
+
+@pytest.mark.parametrize("page_path", sorted(FIXTURES.glob("*.html")), ids=lambda p: p.stem)
+def test_cluttered_fixture_pages_yield_exactly_their_article(page_path: Path) -> None:
+    """Our own pages in the markup styles of real CMSs, each with its exact body (.txt)."""
+    expected = page_path.with_suffix(".txt").read_text(encoding="utf-8").rstrip("\n")
+    out = extract_article(page_path.read_text(encoding="utf-8"), "https://example.org/a")
+    assert out.text == expected
