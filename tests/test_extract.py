@@ -111,6 +111,18 @@ def test_a_page_showing_only_its_update_day_is_dated_by_it() -> None:
     assert (out.published, out.published_source) == ("2021-03-20T09:00:00+01:00", "meta")
 
 
+def test_a_page_that_renders_its_text_with_javascript_uses_jsonld_article_body() -> None:
+    body = " ".join(f"Sentence {i} of the article about the AI Act." for i in range(40))
+    html = (
+        '<html><head><script type="application/ld+json">'
+        + json.dumps({"@type": "NewsArticle", "headline": "H", "articleBody": body})
+        + '</script></head><body><div id="app">You need to enable JavaScript.</div>'
+        "</body></html>"
+    )
+    out = extract_article(html, "https://example.org/a")
+    assert out.text == body  # trafilatura's own fallback reads JSON-LD articleBody
+
+
 def test_clutter_inside_the_article_is_pruned() -> None:
     clutter = """<div class="newsletter-signup"><p>Sign up for our daily briefing</p></div>
     <div class="share-bar">Share on X</div><section class="related-posts"><h3>Related</h3>
