@@ -16,6 +16,7 @@ term without touching code. The scoring is deliberately simple enough to explain
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -80,11 +81,15 @@ class Term:
     weight: float
     pattern: re.Pattern[str]
 
+    @property
+    def key(self) -> str:
+        return term_key(self.phrase)
+
 
 @dataclass
 class Rules:
     terms: list[Term]
-    exclude: list[re.Pattern[str]]
+    exclude: list[Term]
     threshold: float
     context_ai: bool = False
     requires_ai: bool = False
@@ -103,8 +108,15 @@ class Topic:
 class Taxonomy:
     ai: Rules
     topics: list[Topic]
-    gazetteer: list[tuple[str, str, re.Pattern[str]]]  # (kind, canonical name, pattern)
+    gazetteer: list[tuple[str, str, Term]]  # (kind, canonical name, one of its spellings)
     patterns: list[tuple[str, re.Pattern[str]]]  # (kind, pattern with the name in group 0)
+
+
+def term_key(phrase: str) -> str:
+    """What a document must contain for a term to possibly match: the first five
+    letters of its first word, lower-cased (checked against `Document.prefixes`)."""
+    first = re.search(r"\w+", phrase)
+    return first.group(0).lower()[:5] if first else ""
 
 
 def compile_term(phrase: str) -> re.Pattern[str]:
@@ -115,10 +127,11 @@ def compile_term(phrase: str) -> re.Pattern[str]:
       and only takes a plural "s": "AI" must not match "ai" in other words or languages.
     - Otherwise case-insensitive, and the last word may take s/es/ed/d/ing.
     """
+    # Words of a phrase may be separated by any spacing, but not by a paragraph break.
     if phrase.endswith("*"):
-        core = re.escape(phrase[:-1]).replace(r"\ ", r"\s+")
+        core = re.escape(phrase[:-1]).replace(r"\ ", r"[^\S\n]+")
         return re.compile(rf"(?<![\w-]){core}\w*", re.IGNORECASE)
-    core = re.escape(phrase).replace(r"\ ", r"\s+")
+    core = re.escape(phrase).replace(r"\ ", r"[^\S\n]+")
     if sum(c.isupper() for c in phrase) >= 2:
         return re.compile(rf"(?<![\w-]){core}s?(?![\w-])")
     return re.compile(rf"(?<![\w-]){core}(?:s|es|ed|d|ing)?(?![\w])", re.IGNORECASE)
@@ -158,7 +171,7 @@ def _load_taxonomy(path: str, _mtime: int) -> Taxonomy:
             if not name:
                 raise TaxonomyError(f"{path}: entities.{kind}: an entry has no name")
             for phrase in [name, *aliases]:
-                gazetteer.append((kind, name, compile_term(phrase)))
+                gazetteer.append((kind, name, Term(phrase, 0.0, compile_term(phrase))))
     patterns = []
     for kind, regex in (doc.get("patterns") or {}).items():
         base_kind = kind.split("_")[0]
@@ -186,7 +199,7 @@ def _rules(spec: Any, where: str) -> Rules:
         raise TaxonomyError(f"{where}: threshold must be a number")
     return Rules(
         terms=terms,
-        exclude=[compile_term(str(p)) for p in spec.get("exclude") or []],
+        exclude=[Term(str(p), 0.0, compile_term(str(p))) for p in spec.get("exclude") or []],
         threshold=float(threshold),
         context_ai=spec.get("context") == "ai",
         requires_ai=bool(spec.get("requires_ai", False)),
@@ -201,16 +214,40 @@ class _Hit:
     surface: str
 
 
-def _find_hits(rules: Rules, paragraphs: list[str]) -> list[_Hit]:
+class Document:
+    """A title and body prepared once for every rule: joined text, paragraph offsets, and
+    the word prefixes that let a term that cannot occur be skipped without a regex."""
+
+    def __init__(self, paragraphs: list[str]) -> None:
+        self.paragraphs = paragraphs
+        self.text = "\n".join(paragraphs)
+        self.starts = []
+        offset = 0
+        for para in paragraphs:
+            self.starts.append(offset)
+            offset += len(para) + 1
+        words = set(re.findall(r"\w+", self.text.lower()))
+        self.prefixes = {w[:k] for w in words for k in range(1, 6)}
+
+    def may_contain(self, term: Term) -> bool:
+        return term.key in self.prefixes
+
+    def find(self, term: Term) -> list[re.Match[str]]:
+        return list(term.pattern.finditer(self.text)) if self.may_contain(term) else []
+
+    def paragraph_of(self, position: int) -> int:
+        return bisect_right(self.starts, position) - 1
+
+
+def _find_hits(rules: Rules, doc: Document) -> list[_Hit]:
+    blocked = [m.span() for ex in rules.exclude for m in doc.find(ex)]
     hits = []
-    for index, para in enumerate(paragraphs):
-        blocked = [m.span() for ex in rules.exclude for m in ex.finditer(para)]
-        for term in rules.terms:
-            for match in term.pattern.finditer(para):
-                start, end = match.span()
-                if any(start < b_end and b_start < end for b_start, b_end in blocked):
-                    continue
-                hits.append(_Hit(term, index, match.group(0)))
+    for term in rules.terms:
+        for match in doc.find(term):
+            start, end = match.span()
+            if any(start < b_end and b_start < end for b_start, b_end in blocked):
+                continue
+            hits.append(_Hit(term, doc.paragraph_of(start), match.group(0)))
     return hits
 
 
@@ -252,9 +289,9 @@ def tag_text(
     """
     taxonomy = taxonomy or load_taxonomy()
     title = title or (hints.title if hints and hints.title else "")
-    paragraphs = split_paragraphs(title, body)
+    doc = Document(split_paragraphs(title, body))
 
-    ai_hits = _find_hits(taxonomy.ai, paragraphs)
+    ai_hits = _find_hits(taxonomy.ai, doc)
     ai_score, ai_evidence = _score(ai_hits)
     is_ai = ai_score >= taxonomy.ai.threshold
     relevance = round(min(1.0, ai_score / (2 * taxonomy.ai.threshold)), 3)
@@ -265,7 +302,7 @@ def tag_text(
         rules = topic.rules
         if rules.requires_ai and not is_ai:
             continue
-        hits = _find_hits(rules, paragraphs)
+        hits = _find_hits(rules, doc)
         if rules.context_ai:
             hits = [h for h in hits if _near_ai(h.paragraph, ai_paragraphs)]
         score, evidence = _score(hits)
@@ -277,7 +314,7 @@ def tag_text(
         relevance=relevance,
         ai_evidence=ai_evidence,
         topics=topics,
-        entities=find_entities(paragraphs, taxonomy),
+        entities=find_entities(doc, taxonomy),
     )
 
 
@@ -287,19 +324,19 @@ def _near_ai(paragraph: int, ai_paragraphs: set[int]) -> bool:
     return bool({paragraph - 1, paragraph, paragraph + 1, 0} & ai_paragraphs)
 
 
-def find_entities(paragraphs: list[str], taxonomy: Taxonomy) -> list[EntityMention]:
+def find_entities(doc: Document, taxonomy: Taxonomy) -> list[EntityMention]:
     """Gazetteer names (aliases folded into one name) and pattern matches, counted.
 
     Where matches overlap the longest wins, so "The New York Times" is one organisation
     and not also the jurisdiction "New York".
     """
-    text = "\n".join(paragraphs)
     found: list[tuple[int, int, str, str]] = []
-    for kind, name, pattern in taxonomy.gazetteer:
-        found.extend((m.start(), m.end(), kind, name) for m in pattern.finditer(text))
+    for kind, name, term in taxonomy.gazetteer:
+        found.extend((m.start(), m.end(), kind, name) for m in doc.find(term))
     for kind, pattern in taxonomy.patterns:
         found.extend(
-            (m.start(), m.end(), kind, " ".join(m.group(0).split())) for m in pattern.finditer(text)
+            (m.start(), m.end(), kind, " ".join(m.group(0).split()))
+            for m in pattern.finditer(doc.text)
         )
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
     taken: list[tuple[int, int]] = []
