@@ -67,16 +67,26 @@ def quality(items: list[dict]) -> dict:
         if tags.is_ai != item["is_ai"]:
             misses.append((item["id"], f"is_ai {tags.is_ai} (relevance {tags.relevance})"))
     return {
-        "slugs": slugs, "expected": expected, "got": got, "forbidden": forbidden,
-        "forbidden_hit": forbidden_hit, "assigned": assigned, "assigned_ok": assigned_ok,
-        "ai_accuracy": ai_right / len(items), "items": len(items), "misses": misses,
+        "slugs": slugs,
+        "expected": expected,
+        "got": got,
+        "forbidden": forbidden,
+        "forbidden_hit": forbidden_hit,
+        "assigned": assigned,
+        "assigned_ok": assigned_ok,
+        "ai_accuracy": ai_right / len(items),
+        "items": len(items),
+        "misses": misses,
     }
 
 
 def cost(limit_pages: int = 30) -> dict:
     truth = json.loads((EVAL / "ground-truth.json").read_text())
-    pages = [(pid, v["url"]) for pid, v in sorted(truth.items())
-             if 800 <= len(v.get("articleBody", "").split()) <= 1200][:limit_pages]
+    pages = [
+        (pid, v["url"])
+        for pid, v in sorted(truth.items())
+        if 800 <= len(v.get("articleBody", "").split()) <= 1200
+    ][:limit_pages]
     ratios, extract_ms, tag_ms, words = [], [], [], []
     load_taxonomy()  # compiled once, as in a crawl
     with warnings.catch_warnings():
@@ -96,17 +106,23 @@ def cost(limit_pages: int = 30) -> dict:
             extract_ms.append(e * 1000)
             tag_ms.append(t * 1000)
             words.append(extracted.word_count)
-    return {"pages": len(ratios), "ratio": statistics.median(ratios),
-            "extract_ms": statistics.median(extract_ms), "tag_ms": statistics.median(tag_ms),
-            "words": statistics.median(words)}
+    return {
+        "pages": len(ratios),
+        "ratio": statistics.median(ratios),
+        "extract_ms": statistics.median(extract_ms),
+        "tag_ms": statistics.median(tag_ms),
+        "words": statistics.median(words),
+    }
 
 
 def main() -> int:
     items = load_items()
     q = quality(items)
     print(f"labeled items: {q['items']} (tests/fixtures/tagging)\n")
-    print(f"{'topic':<12} {'expected':>8} {'recall':>7} {'forbidden':>9} {'assigned':>8} "
-          f"{'precision':>9}")
+    print(
+        f"{'topic':<12} {'expected':>8} {'recall':>7} {'forbidden':>9} {'assigned':>8} "
+        f"{'precision':>9}"
+    )
     for slug in q["slugs"]:
         exp, fb, asg = q["expected"][slug], q["forbidden"][slug], q["assigned"][slug]
         recall = q["got"][slug] / exp if exp else float("nan")
@@ -115,21 +131,27 @@ def main() -> int:
         print(f"{slug:<12} {exp:>8} {recall:>7.3f} {fshare:>9.3f} {asg:>8} {precision:>9.3f}")
     total_exp = sum(q["expected"].values())
     total_fb = sum(q["forbidden"].values())
-    print(f"{'all':<12} {total_exp:>8} {sum(q['got'].values()) / total_exp:>7.3f} "
-          f"{sum(q['forbidden_hit'].values()) / total_fb:>9.3f} "
-          f"{sum(q['assigned'].values()):>8} "
-          f"{sum(q['assigned_ok'].values()) / max(1, sum(q['assigned'].values())):>9.3f}")
+    print(
+        f"{'all':<12} {total_exp:>8} {sum(q['got'].values()) / total_exp:>7.3f} "
+        f"{sum(q['forbidden_hit'].values()) / total_fb:>9.3f} "
+        f"{sum(q['assigned'].values()):>8} "
+        f"{sum(q['assigned_ok'].values()) / max(1, sum(q['assigned'].values())):>9.3f}"
+    )
     print(f"\nAI-relevance accuracy: {q['ai_accuracy']:.3f}")
-    print("(recall: expected tags assigned; forbidden: share of must-not tags assigned;"
-          " precision: assigned tags that were expected)")
+    print(
+        "(recall: expected tags assigned; forbidden: share of must-not tags assigned;"
+        " precision: assigned tags that were expected)"
+    )
     if "--misses" in sys.argv:
         for item_id, what in q["misses"]:
             print(f"  {item_id}: {what}")
     if EVAL.is_dir():
         c = cost()
-        print(f"\ncost on {c['pages']} pages of ~{c['words']:.0f} words: tagging "
-              f"{c['tag_ms']:.2f} ms, extraction {c['extract_ms']:.1f} ms (medians); "
-              f"tagging/extraction = {c['ratio']:.3f}")
+        print(
+            f"\ncost on {c['pages']} pages of ~{c['words']:.0f} words: tagging "
+            f"{c['tag_ms']:.2f} ms, extraction {c['extract_ms']:.1f} ms (medians); "
+            f"tagging/extraction = {c['ratio']:.3f}"
+        )
     return 0
 
 

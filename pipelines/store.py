@@ -141,6 +141,29 @@ def m001_initial_schema(db: sqlite_utils.Database) -> None:
     db["article_revisions"].create_index(["article_id"])
 
 
+@migrations()
+def m002_article_feed_view(db: sqlite_utils.Database) -> None:
+    # One place that turns articles into Atom entries for every feed of the site:
+    # datasette-atom needs atom_id, atom_title and an atom_updated with a time zone.
+    db.create_view(
+        "article_feed",
+        """
+        select a.id, a.title, a.source, a.published_day, a.published_at, a.url, a.summary,
+          a.is_ai, a.topics, a.cluster_id, a.last_changed_at,
+          'tag:aitrack,2026:article/' || a.id as atom_id,
+          a.title as atom_title,
+          case
+            when a.published_at is null then a.first_seen_at
+            when length(a.published_at) = 10 then a.published_at || 'T00:00:00+00:00'
+            else a.published_at
+          end as atom_updated,
+          a.url as atom_link,
+          coalesce(a.summary, substr(a.body, 1, 500)) as atom_content
+        from articles a
+        """,
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) a database and bring its schema up to date.
 

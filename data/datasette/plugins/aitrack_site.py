@@ -1,0 +1,225 @@
+"""aitrack's Datasette plugin: article pages, the dashboard, safe search highlighting.
+
+Loaded with `--plugins-dir data/datasette/plugins` by `aitrack serve`. Everything taken
+from crawled pages is escaped here before any markup of ours is added, so a title or body
+containing <script> is shown as text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import datasette_atom
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+from markupsafe import Markup, escape
+
+# Snippets are marked with control characters in SQL (see the `search` query), escaped
+# here, and only then given <mark> tags: the article text itself can never become markup.
+SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"
+ARTICLE_ID = re.compile(r"^[0-9a-f]{16}$")
+ID_COLUMNS = ("id", "article_id", "cluster_id")
+ARTICLE_TABLES = (None, "articles", "article_topics", "article_entities", "article_revisions")
+
+
+@hookimpl
+def render_cell(
+    row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any
+) -> Markup | None:
+    if isinstance(value, str) and SNIPPET_OPEN in value:
+        return highlight_markers(value)
+    if (
+        column in ID_COLUMNS
+        and table in ARTICLE_TABLES
+        and isinstance(value, str)
+        and ARTICLE_ID.match(value)
+    ):
+        return Markup('<a href="{}">{}</a>').format(datasette.urls.path(f"/article/{value}"), value)
+    return None
+
+
+def highlight_markers(value: str) -> Markup:
+    """Escape a snippet, then turn its control-character markers into <mark> tags."""
+    text = str(escape(value))
+    return Markup(text.replace(SNIPPET_OPEN, "<mark>").replace(SNIPPET_CLOSE, "</mark>"))
+
+
+def highlight_evidence(text: str, phrases: list[tuple[str, str]]) -> Markup:
+    """Escaped text with every occurrence of each (topic, phrase) wrapped in <mark>.
+
+    Where phrases overlap, the longer one wins; the text is escaped segment by segment.
+    """
+    spans: list[tuple[int, int, str]] = []
+    for topic, phrase in phrases:
+        if not phrase:
+            continue
+        for match in re.finditer(re.escape(phrase), text):
+            spans.append((match.start(), match.end(), topic))
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    out, position = [], 0
+    for start, end, topic in spans:
+        if start < position:
+            continue
+        out.append(escape(text[position:start]))
+        out.append(
+            Markup('<mark class="evidence topic-{}" title="{}">{}</mark>').format(
+                topic, topic, text[start:end]
+            )
+        )
+        position = end
+    out.append(escape(text[position:]))
+    return Markup("").join(out)
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [
+        (r"^/article/(?P<article_id>[0-9a-f]{16})$", article_page),
+        (r"^/dashboard$", dashboard_page),
+    ]
+
+
+async def article_page(datasette: Any, request: Any) -> Response:
+    article_id = request.url_vars["article_id"]
+    db = datasette.get_database()
+    rows = (
+        await db.execute(
+            "select a.*, s.name as source_name, s.category as source_category "
+            "from articles a left join sources s on s.slug = a.source where a.id = ?",
+            [article_id],
+        )
+    ).rows
+    if not rows:
+        raise NotFound(f"No article {article_id}")
+    article = dict(rows[0])
+    topics = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "select t.topic, t.score, t.evidence, tp.name from article_topics t "
+                "left join topics tp on tp.slug = t.topic where t.article_id = ? "
+                "order by t.score desc",
+                [article_id],
+            )
+        ).rows
+    ]
+    for topic in topics:
+        topic["evidence"] = json.loads(topic["evidence"] or "[]")
+    phrases = [(t["topic"], phrase) for t in topics for phrase in t["evidence"]]
+    entities = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "select e.kind, e.name, ae.mentions from article_entities ae "
+                "join entities e on e.id = ae.entity_id where ae.article_id = ? "
+                "order by ae.mentions desc, e.name",
+                [article_id],
+            )
+        ).rows
+    ]
+    same_story = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "select id, title, source, published_day, url from articles "
+                "where cluster_id = ? and id != ? order by published_at",
+                [article["cluster_id"], article_id],
+            )
+        ).rows
+    ]
+    paragraphs = [highlight_evidence(p, phrases) for p in (article["body"] or "").split("\n\n")]
+    context = {
+        "article": article,
+        "title_html": highlight_evidence(article["title"] or "(untitled)", phrases),
+        "paragraphs": paragraphs,
+        "topics": topics,
+        "entities": entities,
+        "same_story": same_story,
+        "database": db.name,
+    }
+    return Response.html(await datasette.render_template("article.html", context, request=request))
+
+
+DASHBOARD_QUERIES = {
+    "per_week": (
+        "select strftime('%Y-W%W', a.published_day) as week, t.topic, count(*) as n "
+        "from article_topics t join articles a on a.id = t.article_id "
+        "where a.published_day is not null group by week, t.topic order by week desc "
+        "limit 400"
+    ),
+    "top_sources": (
+        "select a.source, s.name, count(*) as n, sum(a.is_ai) as ai from articles a "
+        "left join sources s on s.slug = a.source group by a.source order by n desc limit 15"
+    ),
+    "top_entities": (
+        "select e.kind, e.name, count(distinct ae.article_id) as n from article_entities ae "
+        "join entities e on e.id = ae.entity_id group by e.id order by n desc limit 20"
+    ),
+    "lawsuits": (
+        "select substr(a.published_day, 1, 7) as month, count(*) as n from article_topics t "
+        "join articles a on a.id = t.article_id where t.topic = 'litigation' and a.is_ai = 1 "
+        "and a.published_day is not null group by month order by month"
+    ),
+}
+
+
+async def dashboard_page(datasette: Any, request: Any) -> Response:
+    db = datasette.get_database()
+    data = {
+        name: [dict(r) for r in (await db.execute(sql)).rows]
+        for name, sql in DASHBOARD_QUERIES.items()
+    }
+    weeks: dict[str, dict[str, int]] = {}
+    for row in data["per_week"]:
+        weeks.setdefault(row["week"], {})[row["topic"]] = row["n"]
+    topics = [r["slug"] for r in (await db.execute("select slug from topics order by slug")).rows]
+    context = {
+        "database": db.name,
+        "weeks": sorted(weeks.items(), reverse=True)[:26],
+        "topics": topics,
+        "week_max": max((n for w in weeks.values() for n in w.values()), default=1),
+        "top_sources": data["top_sources"],
+        "sources_max": max((r["n"] for r in data["top_sources"]), default=1),
+        "top_entities": data["top_entities"],
+        "entities_max": max((r["n"] for r in data["top_entities"]), default=1),
+        "lawsuits": data["lawsuits"],
+        "lawsuits_max": max((r["n"] for r in data["lawsuits"]), default=1),
+    }
+    return Response.html(
+        await datasette.render_template("dashboard.html", context, request=request)
+    )
+
+
+# datasette-atom 0.9 computes max() over the rows and so answers an empty result (a search
+# with no matches yet, which a journalist may well subscribe to) with HTTP 500. Answer with
+# an empty, valid feed instead.
+_render_atom = datasette_atom.render_atom
+
+
+def _render_atom_or_empty(  # the same parameters: Datasette passes them by name
+    datasette: Any,
+    request: Any,
+    sql: str,
+    columns: list[str],
+    rows: list[Any],
+    database: str,
+    table: str | None,
+    query_name: str | None,
+    view_name: str,
+    data: Any,
+) -> Response:
+    args = (datasette, request, sql, columns, rows, database, table, query_name, view_name, data)
+    if rows or not datasette_atom.REQUIRED_COLUMNS.issubset(columns):
+        return _render_atom(*args)
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<id>{escape(request.url)}</id><title>{escape(request.args.get('_feed_title', 'aitrack'))}"
+        "</title><updated>1970-01-01T00:00:00+00:00</updated></feed>"
+    )
+    return Response(feed, content_type="application/xml; charset=utf-8")
+
+
+datasette_atom.render_atom = _render_atom_or_empty
