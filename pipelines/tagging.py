@@ -94,6 +94,7 @@ class Rules:
     context_ai: bool = False
     requires_ai: bool = False
     min_terms: int = 2
+    anchor_weight: float = 5.0
 
 
 @dataclass
@@ -125,6 +126,7 @@ def compile_term(phrase: str) -> re.Pattern[str]:
     - `regulat*`: a prefix (regulation, regulator, regulatory).
     - A term with two or more capitals ("AI", "FTC", "AI Act") matches case-sensitively
       and only takes a plural "s": "AI" must not match "ai" in other words or languages.
+      It may start a hyphenated compound ("AI-generated").
     - Otherwise case-insensitive, and the last word may take s/es/ed/d/ing.
     """
     # Words of a phrase may be separated by any spacing, but not by a paragraph break.
@@ -133,7 +135,8 @@ def compile_term(phrase: str) -> re.Pattern[str]:
         return re.compile(rf"(?<![\w-]){core}\w*", re.IGNORECASE)
     core = re.escape(phrase).replace(r"\ ", r"[^\S\n]+")
     if sum(c.isupper() for c in phrase) >= 2:
-        return re.compile(rf"(?<![\w-]){core}s?(?![\w-])")
+        # "AI-written" and "AI-powered" mention AI; "OpenAI" and "THAI" do not.
+        return re.compile(rf"(?<![\w-]){core}s?(?!\w)")
     return re.compile(rf"(?<![\w-]){core}(?:s|es|ed|d|ing)?(?![\w])", re.IGNORECASE)
 
 
@@ -204,6 +207,7 @@ def _rules(spec: Any, where: str) -> Rules:
         context_ai=spec.get("context") == "ai",
         requires_ai=bool(spec.get("requires_ai", False)),
         min_terms=int(spec.get("min_terms", 2)),
+        anchor_weight=float(spec.get("anchor_weight", 5)),
     )
 
 
@@ -306,7 +310,7 @@ def tag_text(
         if rules.context_ai:
             hits = [h for h in hits if _near_ai(h.paragraph, ai_paragraphs)]
         score, evidence = _score(hits)
-        if score >= rules.threshold and len({h.term.phrase for h in hits}) >= rules.min_terms:
+        if score >= rules.threshold and _enough_evidence(hits, rules):
             topics.append(TopicTag(topic.slug, score, evidence))
     topics.sort(key=lambda t: -t.score)
     return Tagging(
@@ -316,6 +320,12 @@ def tag_text(
         topics=topics,
         entities=find_entities(doc, taxonomy),
     )
+
+
+def _enough_evidence(hits: list[_Hit], rules: Rules) -> bool:
+    """`min_terms` different terms, or one defining term (weight >= `anchor_weight`)."""
+    terms = {h.term.phrase: h.term.weight for h in hits}
+    return len(terms) >= rules.min_terms or max(terms.values(), default=0) >= rules.anchor_weight
 
 
 def _near_ai(paragraph: int, ai_paragraphs: set[int]) -> bool:

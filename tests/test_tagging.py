@@ -96,3 +96,29 @@ def test_every_design_topic_exists() -> None:
         "antitrust",
         "safety",
     }
+
+
+def test_labeled_set_is_large_valid_and_has_hard_negatives() -> None:
+    """The set bench/tagging.py measures on: shape only; the figures live in bench/."""
+    items = []
+    for path in sorted((Path(__file__).parent / "fixtures" / "tagging").glob("*.yaml")):
+        items.extend(yaml.safe_load(path.read_text(encoding="utf-8")))
+    slugs = {t.slug for t in load_taxonomy().topics}
+    assert len(items) >= 120
+    assert len({i["id"] for i in items}) == len(items)
+    for item in items:
+        assert set(item["topics"]) <= slugs and set(item["not_topics"]) <= slugs, item["id"]
+        assert not set(item["topics"]) & set(item["not_topics"]), item["id"]
+        assert item["is_ai"] or not item["topics"], item["id"]
+    assert sum(not i["is_ai"] for i in items) >= 40
+    assert sum(i["is_ai"] and not i["topics"] for i in items) >= 5  # AI, no policy angle
+
+
+def test_retag_command_reports_changes(tmp_path, demo_db) -> None:
+    from tests.conftest import run_aitrack
+
+    copy = tmp_path / "retag.db"
+    copy.write_bytes(demo_db.read_bytes())
+    result = run_aitrack("retag", "--db", str(copy))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("retagged ")
