@@ -18,11 +18,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv/ and install aitrack into it
 
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+system-deps: $(CHROMIUM) ## Install the Debian packages the tests need (needs root)
+
 demo: install ## Crawl the bundled demo site on 127.0.0.1, then serve it with Datasette
 	$(VENV)/bin/aitrack demo
 
-test: install lint ## Lint, then run the test suite
+test: install system-deps lint ## Lint, then run the test suite
 	$(VENV)/bin/pytest -q
+
+screenshots: install system-deps ## Refresh docs/screenshot-*.png from the browser test
+	AITRACK_UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_browser.py
 
 bench: install ## Benchmarks (not tests): print figures measured side by side
 	$(VENV)/bin/python bench/extraction.py
@@ -38,4 +49,4 @@ format: install ## Apply ruff's formatting and safe fixes
 clean: ## Remove the venv and generated databases
 	rm -rf $(VENV) data/*.db
 
-.PHONY: help install demo test bench lint format clean
+.PHONY: help install system-deps demo test screenshots bench lint format clean

@@ -7,8 +7,6 @@ column, and the security promises: read-only, SQL time limit, crawled text escap
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import feedparser
@@ -20,12 +18,6 @@ from datasette.app import Datasette
 from crawlers import DATA, ROOT
 from crawlers.cli import DATASETTE_SETTINGS, PLUGINS_DIR, TEMPLATES_DIR, datasette_metadata
 
-XSS_TITLE = 'AI rules <script>window.__xss = 1</script> <img src=x onerror="window.__xss=2">'
-XSS_BODY = (
-    "Regulators said the <script>window.__xss = 3</script> artificial intelligence rules "
-    'apply now. <b onmouseover="window.__xss=4">Bold claim</b> about AI regulation and the '
-    "AI Act, which lawmakers passed."
-)
 QUERIES = yaml.safe_load((DATA / "datasette" / "metadata.yaml").read_text())["databases"][
     "aitrack"
 ]["queries"]
@@ -39,42 +31,6 @@ QUERY_ARGS = {
     "multi_source_stories": "",
     "source_health": "",
 }
-
-
-@pytest.fixture(scope="module")
-def site_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo database plus one hostile article, as a crawl of a malicious page leaves it."""
-    path = tmp_path_factory.mktemp("site") / "site.db"
-    shutil.copy(demo_db, path)
-    db = sqlite_utils.Database(path)
-    db["articles"].insert(
-        {
-            "id": "00000000000000aa",
-            "url": "http://demo.aitrack.test/evil.html",
-            "source": "civic-ledger",
-            "title": XSS_TITLE,
-            "body": XSS_BODY,
-            "summary": XSS_TITLE,
-            "content_hash": "x",
-            "cluster_id": "00000000000000aa",
-            "is_ai": 1,
-            "relevance": 1.0,
-            "topics": '["regulation"]',
-            "published_at": "2026-01-02T03:04:05+00:00",
-            "published_day": "2026-01-02",
-            "first_seen_at": "2026-01-02T03:04:05+00:00",
-        }
-    )
-    db["article_topics"].insert(
-        {
-            "article_id": "00000000000000aa",
-            "topic": "regulation",
-            "score": 9.0,
-            "evidence": json.dumps(["AI Act", "<script>", "lawmakers"]),
-        }
-    )
-    db.close()
-    return path
 
 
 def make_datasette(path: Path) -> Datasette:

@@ -74,6 +74,33 @@ def highlight_evidence(text: str, phrases: list[tuple[str, str]]) -> Markup:
 
 
 @hookimpl
+def extra_template_vars(template: str, datasette: Any) -> Any:
+    """Topics with their counts and the latest articles, for the front page."""
+    if template != "index.html":
+        return {}
+
+    async def inner() -> dict[str, Any]:
+        db = datasette.get_database()
+        if not await db.table_exists("articles"):
+            return {"aitrack_db": None}
+        topics = await db.execute(
+            "select t.slug, t.name, t.description, count(at.article_id) as n from topics t "
+            "left join article_topics at on at.topic = t.slug group by t.slug order by t.name"
+        )
+        latest = await db.execute(
+            "select id, title, source, published_day from articles where is_ai = 1 "
+            "order by published_at desc limit 12"
+        )
+        return {
+            "aitrack_db": db.name,
+            "aitrack_topics": [dict(r) for r in topics.rows],
+            "aitrack_latest": [dict(r) for r in latest.rows],
+        }
+
+    return inner
+
+
+@hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     return [
         (r"^/article/(?P<article_id>[0-9a-f]{16})$", article_page),

@@ -1,0 +1,161 @@
+"""The site as a person sees it: headless Debian Chromium driven by Playwright.
+
+A real `aitrack serve` (Datasette under uvicorn) serves the demo database plus one
+hostile article; the browser loads the home page, searches, clicks a topic facet, opens
+an article and checks its evidence highlighting, follows an Atom link, and checks that
+crawled <script> never runs. Screenshots go to a temporary folder, or to docs/ when
+AITRACK_UPDATE_SCREENSHOTS=1 (`make screenshots`), which the README shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import urlopen
+
+import feedparser
+import pytest
+
+from crawlers import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium (make test installs it)"
+)
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(site_db: Path) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawlers.cli", "serve", "--db", str(site_db), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urlopen(base + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode()) from None
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("AITRACK_UPDATE_SCREENSHOTS"):
+        return ROOT / "docs"
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def test_home_search_facet_article_and_feed(page, server, shots) -> None:
+    page.goto(server + "/")
+    assert page.title() == "aitrack"
+    assert page.locator(".topic-link").count() == 7
+    page.screenshot(path=str(shots / "screenshot-home.png"), full_page=True)
+
+    # Search from the home page: highlighted snippets come back.
+    page.fill("#q", "strike")
+    page.click("input[type=submit][value=Search]")
+    page.wait_for_url("**/search?q=strike*")
+    assert page.locator("td mark").count() >= 3
+    assert page.locator("td mark").first.inner_text().lower().startswith("strike")
+
+    # Click a topic facet on the articles table.
+    page.goto(server + "/site/articles")
+    facet = page.locator(".facet-info a", has_text="litigation").first
+    facet.click()
+    page.wait_for_url("**topics__arraycontains=litigation*")
+    count_text = page.locator("h3").first.inner_text()
+    assert "row" in count_text
+
+    # Open an article from the litigation topic and check its evidence highlighting.
+    page.goto(server + "/site/topic?topic=litigation")
+    page.locator("td a[href^='/article/']").first.click()
+    page.wait_for_url("**/article/*")
+    marks = page.locator(".article-body mark.evidence")
+    assert marks.count() >= 3
+    assert marks.first.is_visible()
+    colour = marks.first.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert colour not in ("rgba(0, 0, 0, 0)", "transparent")
+    page.screenshot(path=str(shots / "screenshot-article.png"), full_page=True)
+
+    # Follow the Atom link of a topic from the home page.
+    page.goto(server + "/")
+    href = page.locator(".atom-link").nth(3).get_attribute("href")
+    response = page.request.get(server + href)
+    assert response.ok and "xml" in response.headers["content-type"]
+    feed = feedparser.parse(response.body())
+    assert feed.bozo == 0 and feed.entries
+
+
+def test_crawled_script_is_shown_as_text_not_run(page, server) -> None:
+    page.goto(server + "/article/00000000000000aa")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.__xss") is None
+    assert page.dialogs == []
+    assert "<script>window.__xss = 1</script>" in page.locator("h1").inner_text()
+    body = page.locator(".article-body").inner_text()
+    assert "onmouseover" in body and "<script>" in body
+    for path in (
+        "/site/articles?_search=regulators",
+        "/site/articles/00000000000000aa",
+        "/site/search?q=regulators",
+    ):
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__xss") is None, path
+
+
+def test_screenshots_are_real_pictures(shots) -> None:
+    for name in ("screenshot-home.png", "screenshot-article.png"):
+        data = (shots / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    if shots != ROOT / "docs":
+        shutil.rmtree(shots, ignore_errors=True)
