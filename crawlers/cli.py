@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=str(DATA / "demo.db"), help="database (default data/demo.db)")
     p.add_argument("--port", type=int, default=8001, help="Datasette port (default 8001)")
     p.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+    p.add_argument("--archive", metavar="DIR", help="also write every response to WARC in DIR")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("crawl", help="crawl the sources into the database (the cron job)")
@@ -64,7 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", metavar="SLUG", help="only this source (repeat)")
     p.add_argument("--db", default=str(DEFAULT_DB), help="database (default data/aitrack.db)")
     p.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+    p.add_argument(
+        "--archive",
+        metavar="DIR",
+        help="also write every response to WARC files in DIR (e.g. data/archive)",
+    )
     p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("reextract", help="rebuild articles from a WARC archive")
+    p.add_argument("--archive", default=str(DATA / "archive"), metavar="DIR")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.set_defaults(func=cmd_reextract)
 
     p = sub.add_parser("serve", help="serve the database with Datasette")
     p.add_argument("--db", default=str(DEFAULT_DB))
@@ -119,11 +131,33 @@ def _log_overrides(quiet: bool) -> dict[str, Any]:
     return {"LOG_LEVEL": "WARNING" if quiet else "INFO"}
 
 
-def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawlers.runner import run_crawl
+def _crawl(
+    sources: list[Any],
+    args: argparse.Namespace,
+    sources_file: str,
+    extra: dict[str, Any] | None = None,
+) -> Any:
+    """Run a crawl with the options crawl and demo share; exits 3 if one is running."""
+    from crawlers.runner import EXIT_ALREADY_RUNNING, AlreadyRunning, run_crawl
 
+    overrides = {**_log_overrides(args.quiet), **(extra or {})}
+    if args.archive:
+        overrides["AITRACK_ARCHIVE_DIR"] = args.archive
+    try:
+        return run_crawl(
+            sources,
+            args.db,
+            sources_file,
+            overrides,
+            progress=sys.stderr.isatty() and not args.quiet,
+        )
+    except AlreadyRunning as exc:
+        raise CliError(str(exc), EXIT_ALREADY_RUNNING) from None
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
     sources = _load(args.sources, args.source)
-    report = run_crawl(sources, args.db, str(args.sources), _log_overrides(args.quiet))
+    report = _crawl(sources, args, str(args.sources))
     for slug, why in report.skipped.items():
         print(f"aitrack: skipped {slug}: {why}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
@@ -132,7 +166,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawlers.demo_server import DEMO_BASE, DEMO_SOURCES, start_demo_server
-    from crawlers.runner import run_crawl
 
     server = start_demo_server()
     # Scrapy's HttpProxyMiddleware reads the standard proxy variables: the demo server
@@ -144,12 +177,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     sources = _load(str(DEMO_SOURCES))
     # The demo server is ours and local: no need to pace requests as for a real site.
-    overrides = {
-        **_log_overrides(args.quiet),
-        "AUTOTHROTTLE_START_DELAY": 0.0,
-        "AUTOTHROTTLE_ENABLED": False,
-    }
-    report = run_crawl(sources, args.db, str(DEMO_SOURCES), overrides)
+    overrides = {"AUTOTHROTTLE_START_DELAY": 0.0, "AUTOTHROTTLE_ENABLED": False}
+    report = _crawl(sources, args, str(DEMO_SOURCES), overrides)
     print(report.summary(), file=sys.stderr)
     print(demo_summary(args.db, report))
     if args.no_serve or report.exit_code:
@@ -311,6 +340,16 @@ def cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from pipelines.reextract import reextract_archive
+
+    if not Path(args.archive).is_dir():
+        raise CliError(f"no archive at {args.archive}")
+    counts = reextract_archive(args.archive, args.db)
+    print(", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
 def cmd_retag(args: argparse.Namespace) -> int:
     from pipelines.retag import retag_database
 
@@ -355,6 +394,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """The last runs, then each source's health, flagged sources first."""
     import sqlite_utils
 
     if not Path(args.db).exists():
@@ -362,25 +402,41 @@ def cmd_status(args: argparse.Namespace) -> int:
     db = sqlite_utils.Database(args.db)
     print("last runs:")
     for row in db.query(
-        "select id, started_at, finished_at, status, pages_fetched, articles_new, "
+        "select id, started_at, status, duration_s, pages_fetched, not_modified, articles_new, "
         "articles_updated, errors from crawl_runs order by id desc limit 5"
     ):
         print(
-            f"  #{row['id']} {row['started_at']} {row['status']:<8} pages={row['pages_fetched']}"
-            f" new={row['articles_new']} updated={row['articles_updated']}"
-            f" errors={row['errors']}"
+            f"  #{row['id']} {row['started_at']} {row['status']:<9} "
+            f"{row['duration_s'] or 0:>7.1f}s pages={row['pages_fetched']} "
+            f"304={row['not_modified']} new={row['articles_new']} "
+            f"updated={row['articles_updated']} errors={row['errors']}"
         )
     print("sources:")
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="seconds")
     for row in db.query(
-        "select slug, last_success_at, last_error_at, last_error, consecutive_failures, "
-        "articles_total from sources order by consecutive_failures desc, slug"
+        "select s.slug, s.last_success_at, s.last_error, s.consecutive_failures, s.flagged, "
+        "s.enabled, s.disabled_reason, (select count(*) from articles a where a.source = "
+        "s.slug and a.first_seen_at >= ?) as week from sources s "
+        "order by s.flagged is null, s.consecutive_failures desc, s.slug",
+        [week_ago],
     ):
-        flag = "FAILING" if row["consecutive_failures"] else "ok"
-        print(
-            f"  {row['slug']:<32} {flag:<8} articles={row['articles_total']}"
-            f" last_success={row['last_success_at'] or '-'}"
-            + (f" last_error={row['last_error']}" if row["consecutive_failures"] else "")
+        if row["flagged"]:
+            state = "FLAGGED"
+        elif row["consecutive_failures"]:
+            state = "FAILING"
+        elif not row["enabled"] or row["disabled_reason"]:
+            state = "off"
+        else:
+            state = "ok"
+        line = (
+            f"  {row['slug']:<32} {state:<8} new_7d={row['week']:<4} "
+            f"last_success={row['last_success_at'] or '-'}"
         )
+        if row["flagged"]:
+            line += f" ({row['flagged']})"
+        if row["consecutive_failures"]:
+            line += f" failures={row['consecutive_failures']} last_error={row['last_error']}"
+        print(line)
     return 0
 
 

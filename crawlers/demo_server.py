@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import threading
+import time
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,6 +52,8 @@ class DemoHandler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def _serve(self, head: bool) -> None:
+        if self.server.delay:
+            time.sleep(self.server.delay)  # tests use a slow site to catch a crawl mid-way
         target = urlsplit(self.path)
         if target.scheme:  # a proxy request: only our demo host is served
             if target.hostname != DEMO_HOST:
@@ -123,10 +126,13 @@ class DemoHandler(BaseHTTPRequestHandler):
 class DemoServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, root: Path = DEMO_SITE, port: int = 0, verbose: bool = False) -> None:
+    def __init__(
+        self, root: Path = DEMO_SITE, port: int = 0, verbose: bool = False, delay: float = 0.0
+    ) -> None:
         super().__init__(("127.0.0.1", port), DemoHandler)
         self.root = root.resolve()
         self.verbose = verbose
+        self.delay = delay
 
     @property
     def base_url(self) -> str:
@@ -134,8 +140,8 @@ class DemoServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-def start_demo_server(root: Path = DEMO_SITE, port: int = 0) -> DemoServer:
+def start_demo_server(root: Path = DEMO_SITE, port: int = 0, delay: float = 0.0) -> DemoServer:
     """Serve `root` on 127.0.0.1 (a free port by default) in a daemon thread."""
-    server = DemoServer(root, port)
+    server = DemoServer(root, port, delay=delay)
     threading.Thread(target=server.serve_forever, name="demo-server", daemon=True).start()
     return server

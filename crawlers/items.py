@@ -30,6 +30,7 @@ class Article:
     etag: str | None = None
     last_modified: str | None = None
     hints: Hints = field(default_factory=Hints)
+    not_modified: bool = False  # the server answered 304: the stored copy is current
     # Set by the pipelines.
     canonical_url: str | None = None
     id: str | None = None

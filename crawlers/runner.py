@@ -1,13 +1,20 @@
 """One run of `aitrack crawl`: every active source crawled concurrently in one Scrapy process.
 
 Each source gets its own Crawler, so its stats, page cap and failures are its own; they
-share one reactor and one SQLite file. The run is recorded in `crawl_runs` and each
-source's health in `sources`.
+share one reactor and one SQLite file. The run holds a lock on the database, is recorded
+in `crawl_runs`, and leaves each source's health in `sources`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +25,49 @@ from scrapy.utils.project import get_project_settings
 
 from crawlers.sources import Source
 from crawlers.spiders import SPIDERS
-from pipelines.store import finish_run, open_db, record_source_health, start_run, sync_sources
+from crawlers.state import save_index_validators
+from pipelines.store import (
+    finish_run,
+    mark_abandoned_runs,
+    open_db,
+    record_source_health,
+    start_run,
+    sync_sources,
+)
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_FAILED = 0, 1, 2
+# Exit statuses (cron and docs/operations.md depend on them).
+EXIT_OK, EXIT_SOME_FAILED, EXIT_FAILED, EXIT_ALREADY_RUNNING = 0, 1, 2, 3
 OK_CLOSE_REASONS = {"finished", "closespider_pagecount", "closespider_itemcount"}
 log = logging.getLogger("aitrack")
+
+
+class AlreadyRunning(RuntimeError):
+    """Another `aitrack crawl` holds the database's lock."""
+
+
+@contextmanager
+def crawl_lock(db_path: str | Path) -> Iterator[None]:
+    """An exclusive, non-blocking lock beside the database, released even on SIGKILL
+    (the kernel drops flock locks with the process), so a dead run never blocks cron."""
+    path = Path(f"{db_path}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise AlreadyRunning(
+                f"another crawl is already running on {db_path} (pid {holder})"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -31,12 +76,21 @@ class SourceResult:
     ok: bool
     error: str | None
     pages: int = 0
+    not_modified: int = 0
+    skipped: int = 0
+    links: int = 0
+    bodies: int = 0  # article pages downloaded in full (not 304s, not skipped)
     articles_new: int = 0
     articles_updated: int = 0
     articles_unchanged: int = 0
     duplicates: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def listed_nothing(self) -> bool:
+        """The index was read (not a 304) and listed no article at all."""
+        return self.ok and self.links == 0 and self.not_modified == 0
 
 
 @dataclass
@@ -45,6 +99,8 @@ class RunReport:
     status: str  # ok | partial | failed
     sources: list[SourceResult]
     skipped: dict[str, str]  # slug -> why it was not crawled
+    duration_s: float = 0.0
+    flagged: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -53,18 +109,27 @@ class RunReport:
     def total(self, name: str) -> int:
         return sum(getattr(s, name) for s in self.sources)
 
+    @property
+    def errors_by_kind(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for s in self.sources:
+            counts.update(s.errors)
+        return dict(counts)
+
     def summary(self) -> str:
-        errors = sum(sum(s.errors.values()) for s in self.sources)
         failed = [s.slug for s in self.sources if not s.ok]
         line = (
-            f"run {self.run_id} {self.status}: {len(self.sources)} sources, "
-            f"{self.total('pages')} pages, {self.total('articles_new')} new, "
+            f"run {self.run_id} {self.status} in {self.duration_s:.1f}s: "
+            f"{len(self.sources)} sources, {self.total('pages')} pages "
+            f"({self.total('not_modified')} not modified), {self.total('articles_new')} new, "
             f"{self.total('articles_updated')} updated, "
-            f"{self.total('articles_unchanged')} unchanged, "
-            f"{self.total('duplicates')} duplicates, {errors} errors"
+            f"{self.total('articles_unchanged')} unchanged, {self.total('skipped')} skipped, "
+            f"{self.total('duplicates')} duplicates, {sum(self.errors_by_kind.values())} errors"
         )
         if failed:
             line += f"; failed sources: {', '.join(failed)}"
+        if self.flagged:
+            line += f"; flagged: {', '.join(self.flagged)}"
         return line
 
 
@@ -82,19 +147,44 @@ def run_crawl(
     db_path: str | Path,
     sources_file: str = "",
     overrides: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> RunReport:
     """Crawl the active sources into `db_path`. Blocks until done; call once per process.
 
-    Twisted's reactor cannot be restarted, so a second crawl needs a new process (the
-    CLI is one process per run, which is what cron wants anyway).
+    Raises AlreadyRunning if another crawl holds the database's lock. Twisted's reactor
+    cannot be restarted, so a second crawl needs a new process (the CLI is one process
+    per run, which is what cron wants anyway).
     """
+    with crawl_lock(db_path):
+        return _run_locked(sources, db_path, sources_file, overrides, progress)
+
+
+def _run_locked(
+    sources: list[Source],
+    db_path: str | Path,
+    sources_file: str,
+    overrides: dict[str, Any] | None,
+    progress: bool,
+) -> RunReport:
+    started = time.monotonic()
     db = open_db(db_path)
+    mark_abandoned_runs(db)  # we hold the lock: any run still 'running' died
     sync_sources(db, sources)
     active = [s for s in sources if s.active]
     skipped = {s.slug: s.disabled_reason or "disabled" for s in sources if not s.active}
     run_id = start_run(db, sources_file, len(active))
     settings = crawl_settings(db_path, run_id, overrides)
     process = CrawlerProcess(settings)
+    # Scrapy lists every enabled component and setting per crawler at INFO: with one
+    # crawler per source that buries a cron log. Keep the rest of INFO.
+    for noisy in (
+        "scrapy.middleware",
+        "scrapy.crawler",
+        "scrapy.addons",
+        "scrapy.extensions.telnet",
+        "scrapy.utils.log",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     crawlers: list[tuple[Source, Crawler]] = []
     for source in active:
         crawler = process.create_crawler(SPIDERS[source.kind])
@@ -103,7 +193,11 @@ def run_crawl(
         crawlers.append((source, crawler))
         process.crawl(crawler, source=source)
     if crawlers:
+        if progress:
+            _show_progress([c for _, c in crawlers])
         process.start()
+        if progress:
+            sys.stderr.write("\n")
     results = [collect_result(source, crawler) for source, crawler in crawlers]
     if not results:
         status = "failed"
@@ -114,19 +208,38 @@ def run_crawl(
     else:
         status = "failed"
     report = RunReport(run_id, status, results, skipped)
+    for source, crawler in crawlers:
+        result = next(r for r in results if r.slug == source.slug)
+        if result.ok and not result.failures:
+            save_index_validators(db, getattr(crawler.spider, "index_validators", {}))
     for r in results:
-        record_source_health(db, r.slug, r.ok, r.error, r.articles_new)
+        flag = record_source_health(
+            db,
+            r.slug,
+            r.ok,
+            r.error,
+            r.listed_nothing,
+            flag_empty=settings.getint("AITRACK_FLAG_EMPTY_RUNS"),
+            flag_failed=settings.getint("AITRACK_FLAG_FAILED_RUNS"),
+        )
+        if flag:
+            report.flagged[r.slug] = flag
+    report.duration_s = time.monotonic() - started
     finish_run(
         db,
         run_id,
         status,
         {
             "pages_fetched": report.total("pages"),
+            "not_modified": report.total("not_modified"),
+            "skipped": report.total("skipped"),
             "articles_new": report.total("articles_new"),
             "articles_updated": report.total("articles_updated"),
             "articles_unchanged": report.total("articles_unchanged"),
             "duplicates": report.total("duplicates"),
-            "errors": sum(sum(r.errors.values()) for r in results),
+            "errors": sum(report.errors_by_kind.values()),
+            "errors_by_kind": report.errors_by_kind,
+            "duration_s": round(report.duration_s, 3),
         },
         {
             "sources": {
@@ -134,6 +247,10 @@ def run_crawl(
                     "ok": r.ok,
                     "error": r.error,
                     "pages": r.pages,
+                    "not_modified": r.not_modified,
+                    "skipped": r.skipped,
+                    "links": r.links,
+                    "bodies": r.bodies,
                     "errors": r.errors,
                     "new": r.articles_new,
                     "updated": r.articles_updated,
@@ -143,12 +260,41 @@ def run_crawl(
                 for r in results
             },
             "skipped": skipped,
+            "flagged": report.flagged,
         },
     )
     # Fold the WAL back so that readers opening the file immutable see everything.
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return report
+
+
+def _show_progress(crawlers: list[Crawler]) -> None:
+    """A one-line progress display on stderr, refreshed every second (terminals only)."""
+    from twisted.internet import reactor, task
+
+    def show() -> None:
+        totals: Counter[str] = Counter()
+        for crawler in crawlers:
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            for key in (
+                "response_received_count",
+                "aitrack/articles_new",
+                "aitrack/articles_updated",
+                "aitrack/not_modified",
+            ):
+                totals[key] += stats.get(key, 0)
+            totals["errors"] += sum(v for k, v in stats.items() if k.startswith("aitrack/errors/"))
+        sys.stderr.write(
+            f"\r[aitrack] {totals['response_received_count']} pages, "
+            f"{totals['aitrack/not_modified']} not modified, "
+            f"{totals['aitrack/articles_new']} new, {totals['aitrack/articles_updated']} "
+            f"updated, {totals['errors']} errors "
+        )
+        sys.stderr.flush()
+
+    loop = task.LoopingCall(show)
+    reactor.callWhenRunning(loop.start, 1.0)
 
 
 def collect_result(source: Source, crawler: Crawler) -> SourceResult:
@@ -178,6 +324,10 @@ def collect_result(source: Source, crawler: Crawler) -> SourceResult:
         ok=error is None,
         error=error,
         pages=stats.get("response_received_count", 0),
+        not_modified=stats.get("aitrack/not_modified", 0),
+        skipped=stats.get("aitrack/skipped_current", 0),
+        links=getattr(spider, "links_found", 0),
+        bodies=stats.get("aitrack/article_bodies", 0),
         articles_new=stats.get("aitrack/articles_new", 0),
         articles_updated=stats.get("aitrack/articles_updated", 0),
         articles_unchanged=stats.get("aitrack/articles_unchanged", 0),

@@ -30,6 +30,12 @@ DEPTH_LIMIT = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.ConditionalGetMiddleware": 560,
+    # After HttpCompressionMiddleware (590) on the way in: the archive keeps decoded bodies.
+    "crawlers.middlewares.ArchiveMiddleware": 580,
+}
+
 ITEM_PIPELINES = {
     "pipelines.urls.UrlsPipeline": 100,
     "pipelines.extract.ExtractPipeline": 200,
@@ -41,6 +47,10 @@ ITEM_PIPELINES = {
 # Set per run by crawlers.runner.
 AITRACK_DB = "data/aitrack.db"
 AITRACK_RUN_ID = None
+AITRACK_ARCHIVE_DIR = None  # set (e.g. data/archive) to write every response to WARC
+# A source is flagged after this many runs in a row that listed nothing, or failed.
+AITRACK_FLAG_EMPTY_RUNS = 5
+AITRACK_FLAG_FAILED_RUNS = 3
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -60,6 +60,8 @@ class DedupePipeline:
             self.db.close()
 
     def process_item(self, item: Article) -> Article:
+        if item.not_modified:
+            return item
         assert self.db is not None and item.id is not None
         item.content_hash = content_hash(item.extracted.text)
         item.cluster_id = find_cluster(self.db, item.content_hash, item.id)

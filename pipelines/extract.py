@@ -706,6 +706,8 @@ class ExtractPipeline:
         return cls(crawler)
 
     def process_item(self, item: Article) -> Article:
+        if item.not_modified:
+            return item  # the stored extraction is current
         try:
             if item.html:
                 extracted = extract_article(item.html, item.url, item.hints)

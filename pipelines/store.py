@@ -164,6 +164,23 @@ def m002_article_feed_view(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_operations(db: sqlite_utils.Database) -> None:
+    # Incremental crawling and cron bookkeeping (issue: cron-grade operations).
+    db["http_validators"].create(
+        {"url": str, "etag": str, "last_modified": str, "saved_at": str}, pk="url"
+    )
+    for column, kind in (
+        ("not_modified", int),
+        ("skipped", int),
+        ("duration_s", float),
+        ("errors_by_kind", str),
+    ):
+        db["crawl_runs"].add_column(column, kind)
+    db["sources"].add_column("consecutive_empty_runs", int, not_null_default=0)
+    db["sources"].add_column("flagged", str)
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) a database and bring its schema up to date.
 
@@ -288,6 +305,15 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
     return outcome
 
 
+def touch_article(db: sqlite_utils.Database, item: Article) -> None:
+    """Record that an unchanged article (HTTP 304) was seen again."""
+    with db.atomic():
+        db.execute(
+            "update articles set last_seen_at = ?, http_status = ? where id = ?",
+            [now_iso(), item.status, item.id],
+        )
+
+
 def write_tags(db: sqlite_utils.Database, article_id: str, tags: Any) -> None:
     """Replace an article's topic and entity rows (call inside a transaction)."""
     db.execute("delete from article_topics where article_id = ?", [article_id])
@@ -334,6 +360,7 @@ def finish_run(
     stats: dict[str, Any],
 ) -> None:
     """Close a crawl_runs row with its final status, counts and per-source stats."""
+    counts = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in counts.items()}
     with db.atomic():
         db["crawl_runs"].update(
             run_id,
@@ -347,25 +374,49 @@ def finish_run(
 
 
 def record_source_health(
-    db: sqlite_utils.Database, slug: str, ok: bool, error: str | None, new_articles: int
-) -> None:
-    """Update a source's health columns after a run."""
+    db: sqlite_utils.Database,
+    slug: str,
+    ok: bool,
+    error: str | None,
+    listed_nothing: bool,
+    flag_empty: int = 5,
+    flag_failed: int = 3,
+) -> str | None:
+    """Update a source's health after a run; returns why it is flagged, if it is.
+
+    A source is flagged when it has failed `flag_failed` runs in a row, or listed no
+    article at all for `flag_empty` runs in a row: both mean a site changed or broke.
+    """
     now = now_iso()
     with db.atomic():
         row = db["sources"].get(slug)
+        failures = 0 if ok else (row.get("consecutive_failures") or 0) + 1
+        empty = (row.get("consecutive_empty_runs") or 0) + 1 if listed_nothing else 0
+        flag = None
+        if failures >= flag_failed:
+            flag = f"failed {failures} runs in a row"
+        elif empty >= flag_empty:
+            flag = f"listed nothing for {empty} runs in a row"
         changes: dict[str, Any] = {
             "last_run_at": now,
             "articles_total": db["articles"].count_where("source = ?", [slug]),
+            "consecutive_failures": failures,
+            "consecutive_empty_runs": empty,
+            "flagged": flag,
         }
         if ok:
-            changes.update(last_success_at=now, consecutive_failures=0)
+            changes["last_success_at"] = now
         else:
-            changes.update(
-                last_error_at=now,
-                last_error=error,
-                consecutive_failures=(row.get("consecutive_failures") or 0) + 1,
-            )
+            changes.update(last_error_at=now, last_error=error)
         db["sources"].update(slug, changes)
+    return flag
+
+
+def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
+    """Close runs left 'running' by a crawl that was killed; call while holding the lock."""
+    with db.atomic():
+        cursor = db.execute("update crawl_runs set status = 'abandoned' where status = 'running'")
+    return cursor.rowcount
 
 
 class StorePipeline:
@@ -389,6 +440,10 @@ class StorePipeline:
 
     def process_item(self, item: Article) -> Article:
         assert self.db is not None
+        if item.not_modified:
+            touch_article(self.db, item)
+            self.crawler.stats.inc_value("aitrack/articles_unchanged")
+            return item
         outcome = store_article(self.db, item, self.crawler.settings.getint("AITRACK_RUN_ID"))
         self.crawler.stats.inc_value(f"aitrack/articles_{outcome}")
         return item

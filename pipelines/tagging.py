@@ -366,6 +366,8 @@ class TaggingPipeline:
     """Fills `item.tagging` from the extracted title and body."""
 
     def process_item(self, item: Article) -> Article:
+        if item.not_modified:
+            return item
         extracted = item.extracted
         item.tagging = tag_text(extracted.title or "", extracted.text, item.hints)
         return item

@@ -115,5 +115,15 @@ def site_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "evidence": json.dumps(["AI Act", "<script>", "lawmakers"]),
         }
     )
+    db["article_revisions"].insert(
+        {
+            "article_id": "00000000000000aa",
+            "seen_at": "2026-01-01T00:00:00+00:00",
+            "content_hash": "w",
+            "title": "An earlier title",
+            "body": "An earlier body.",
+        }
+    )
+    db["articles"].update("00000000000000aa", {"last_changed_at": "2026-01-03T00:00:00+00:00"})
     db.close()
     return path

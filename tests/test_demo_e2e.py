@@ -142,9 +142,13 @@ def test_second_demo_run_adds_no_rows(tmp_path: Path, demo_db: Path) -> None:
     after = {t: db[t].count for t in before}
     assert after == before
     runs = list(
-        db.query("select status, articles_new, articles_unchanged from crawl_runs order by id")
+        db.query(
+            "select status, articles_new, articles_updated, not_modified "
+            "from crawl_runs order by id"
+        )
     )
     assert len(runs) == 2
     assert runs[-1]["articles_new"] == 0
-    assert runs[-1]["articles_unchanged"] == len(demo_manifest())
+    assert runs[-1]["articles_updated"] == 0
+    assert runs[-1]["not_modified"] >= 5  # every index answered 304
     assert db.execute("select count(*) from articles_fts").fetchone()[0] == before["articles"]

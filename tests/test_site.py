@@ -29,6 +29,7 @@ QUERY_ARGS = {
     "mentions": "entity=OpenAI",
     "search": "q=strike",
     "multi_source_stories": "",
+    "recently_changed": "",
     "source_health": "",
 }
 

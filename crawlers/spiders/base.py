@@ -29,7 +29,9 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawlers.items import Article, Hints
+from crawlers.middlewares import NOT_MODIFIED
 from crawlers.sources import Source
+from crawlers.state import CrawlState, needs_fetch
 from pipelines.dates import now_iso
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -48,11 +50,22 @@ class SourceSpider(scrapy.Spider):
         self.index_pages = 0
         self.index_failed = False
         self.article_requests = 0
+        self.links_found = 0
+        self.index_not_modified = 0
+        # Validators of index pages read in full; saved by the runner only if the whole
+        # source succeeds, so a failed or killed run is retried in full next time.
+        self.index_validators: dict[str, tuple[str | None, str | None]] = {}
+        self.state: CrawlState | None = None
         self._allow = re.compile(source.allow) if source.allow else None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.state = CrawlState(self.crawler.settings.get("AITRACK_DB"))
         for url in self.source.urls:
             yield self.index_request(url)
+
+    def closed(self, reason: str) -> None:
+        if self.state is not None:
+            self.state.close()
 
     # -- requests -------------------------------------------------------------
 
@@ -67,10 +80,17 @@ class SourceSpider(scrapy.Spider):
         )
 
     def article_request(self, url: str, hints: Hints) -> scrapy.Request | None:
-        """A request for an article page, or None when `allow` filters the URL out."""
+        """A request for an article page, or None when `allow` filters the URL out or the
+        stored copy is current (not new, no newer date in the index, refresh not due)."""
         if self._allow and not self._allow.search(url):
             self.crawler.stats.inc_value("aitrack/filtered_by_allow")
             return None
+        self.links_found += 1
+        if self.state is not None:
+            stored = self.state.stored_article(url)
+            if needs_fetch(stored, hints, self.source.refresh_hours) is None:
+                self.crawler.stats.inc_value("aitrack/skipped_current")
+                return None
         self.article_requests += 1
         return scrapy.Request(
             url,
@@ -84,15 +104,33 @@ class SourceSpider(scrapy.Spider):
     def on_index(self, response: Response) -> Iterable[Any]:
         self.index_pages += 1
         self.crawler.stats.inc_value("aitrack/index_pages")
+        if response.status == NOT_MODIFIED:
+            self.index_not_modified += 1  # nothing new since the last complete read
+            return
         try:
             yield from self.parse_index(response)
         except IndexFormatError as exc:
             self.record_failure(response.url, "index_format", str(exc), role="index")
+            return
+        validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
+        if any(validators):
+            self.index_validators[response.url] = validators
 
     def parse_index(self, response: Response) -> Iterable[Any]:  # pragma: no cover
         raise NotImplementedError
 
     def parse_article(self, response: Response) -> Iterable[Article]:
+        if response.status == NOT_MODIFIED:
+            yield Article(
+                url=response.url,
+                source=self.source.slug,
+                fetched_at=now_iso(),
+                status=response.status,
+                html="",
+                not_modified=True,
+                hints=response.meta.get("aitrack_hints") or Hints(),
+            )
+            return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         is_html = any(t in content_type for t in HTML_TYPES) or (
             not content_type and isinstance(response, TextResponse)
@@ -103,6 +141,7 @@ class SourceSpider(scrapy.Spider):
             )
             return
         hints = response.meta.get("aitrack_hints") or Hints()
+        self.crawler.stats.inc_value("aitrack/article_bodies")
         yield Article(
             url=response.url,
             source=self.source.slug,

@@ -1,0 +1,120 @@
+"""Downloader middlewares: conditional GET, and the optional raw archive (WARC)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from scrapy.http import Request, Response
+
+NOT_MODIFIED = 304
+
+
+class ConditionalGetMiddleware:
+    """Sends the validators we hold, so an unchanged feed, sitemap or page answers 304.
+
+    Index pages use the validators saved after the last complete read of the source;
+    article pages use those stored with the article. A 304 is passed to the spider's
+    callback (which knows what "unchanged" means for its role), not treated as an error.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ConditionalGetMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        role = request.meta.get("aitrack_role")
+        state = getattr(self.crawler.spider, "state", None)
+        if state is None or role not in ("index", "article"):
+            return None
+        if role == "index":
+            validators = state.index_validators(request.url)
+        else:
+            stored = state.stored_article(request.url)
+            validators = (stored.etag, stored.last_modified) if stored else None
+        if validators:
+            etag, last_modified = validators
+            if etag:
+                request.headers.setdefault(b"If-None-Match", etag)
+            if last_modified:
+                request.headers.setdefault(b"If-Modified-Since", last_modified)
+            request.meta.setdefault("handle_httpstatus_list", [NOT_MODIFIED])
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status == NOT_MODIFIED:
+            self.crawler.stats.inc_value("aitrack/not_modified")
+        return response
+
+
+class ArchiveMiddleware:
+    """Writes every response, with its request, to a WARC file when AITRACK_ARCHIVE_DIR
+    is set: one gzipped file per source and run, `<run>-<source>.warc.gz`.
+
+    Records carry `WARC-Aitrack-Source`, `-Role` and `-Hints` headers, so that
+    `aitrack reextract` can rebuild the articles from the archive alone.
+    """
+
+    def __init__(self, crawler: Any, directory: str | None) -> None:
+        self.crawler = crawler
+        self.directory = Path(directory) if directory else None
+        self.writer = None
+        self.handle = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArchiveMiddleware:
+        # Off unless configured; not NotConfigured, whose warning would reach every cron log.
+        middleware = cls(crawler, crawler.settings.get("AITRACK_ARCHIVE_DIR"))
+        from scrapy import signals
+
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        return middleware
+
+    def _open(self) -> Any:
+        if self.writer is None:
+            from warcio.warcwriter import WARCWriter
+
+            self.directory.mkdir(parents=True, exist_ok=True)
+            run = self.crawler.settings.get("AITRACK_RUN_ID") or 0
+            slug = self.crawler.spider.name
+            self.handle = open(self.directory / f"{int(run):06d}-{slug}.warc.gz", "ab")  # noqa: SIM115
+            self.writer = WARCWriter(self.handle, gzip=True)
+        return self.writer
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.directory is None:
+            return response
+        from warcio.statusandheaders import StatusAndHeaders
+
+        writer = self._open()
+        hints = request.meta.get("aitrack_hints")
+        extra = {
+            "WARC-Aitrack-Source": self.crawler.spider.name,
+            "WARC-Aitrack-Role": request.meta.get("aitrack_role", ""),
+            "WARC-Aitrack-Hints": json.dumps(asdict(hints)) if hints else "{}",
+        }
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, values in response.headers.items()
+            for v in values
+        ]
+        http_headers = StatusAndHeaders(f"{response.status} OK", headers, protocol="HTTP/1.1")
+        record = writer.create_warc_record(
+            response.url,
+            "response",
+            payload=BytesIO(response.body),
+            http_headers=http_headers,
+            warc_headers_dict=extra,
+        )
+        writer.write_record(record)
+        return response
+
+    def close(self, spider: Any = None) -> None:
+        if self.handle is not None:
+            self.handle.close()
