@@ -36,6 +36,8 @@ screenshots: install system-deps ## Refresh docs/screenshot-*.png from the brows
 	AITRACK_UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_browser.py
 
 bench: install ## Benchmarks (not tests): print figures measured side by side
+	$(VENV)/bin/python bench/incremental.py
+	$(VENV)/bin/python bench/tagging.py
 	$(VENV)/bin/python bench/extraction.py
 
 lint: install ## ruff check and format check

@@ -98,5 +98,19 @@ def test_status_shows_runs_and_sources(demo_db: Path) -> None:
 
 def test_every_command_is_in_the_readme() -> None:
     readme = (DATA.parent / "README.md").read_text(encoding="utf-8")
-    for command in ("demo", "crawl", "serve", "extract", "tag", "retag", "sources", "status"):
+    from crawlers.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert set(commands) >= {
+        "demo",
+        "crawl",
+        "serve",
+        "extract",
+        "tag",
+        "retag",
+        "sources",
+        "status",
+        "reextract",
+    }
+    for command in commands:
         assert f"aitrack {command}" in readme, command
