@@ -10,6 +10,7 @@ import argparse
 import gzip
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--archive",
         metavar="DIR",
         help="also write every response to WARC files in DIR (e.g. data/archive)",
+    )
+    p.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a setting for this run, e.g. -s DOWNLOAD_TIMEOUT=10",
     )
     p.set_defaults(func=cmd_crawl)
 
@@ -137,10 +146,16 @@ def _crawl(
     sources_file: str,
     extra: dict[str, Any] | None = None,
 ) -> Any:
-    """Run a crawl with the options crawl and demo share; exits 3 if one is running."""
-    from crawlers.runner import EXIT_ALREADY_RUNNING, AlreadyRunning, run_crawl
+    """Run a crawl with the options crawl and demo share: exit 3 if one is running, 2 if
+    the database cannot be written."""
+    from crawlers.runner import EXIT_ALREADY_RUNNING, EXIT_FAILED, AlreadyRunning, run_crawl
 
     overrides = {**_log_overrides(args.quiet), **(extra or {})}
+    for assignment in getattr(args, "set", []):
+        name, sep, value = assignment.partition("=")
+        if not sep or not name:
+            raise CliError(f"--set expects NAME=VALUE, got {assignment!r}")
+        overrides[name] = value
     if args.archive:
         overrides["AITRACK_ARCHIVE_DIR"] = args.archive
     try:
@@ -153,6 +168,9 @@ def _crawl(
         )
     except AlreadyRunning as exc:
         raise CliError(str(exc), EXIT_ALREADY_RUNNING) from None
+    except (sqlite3.DatabaseError, OSError) as exc:
+        # Locked by another writer past the retries, read-only, or full: say which.
+        raise CliError(f"cannot write the database {args.db}: {exc}", EXIT_FAILED) from None
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ class Article:
     last_modified: str | None = None
     hints: Hints = field(default_factory=Hints)
     not_modified: bool = False  # the server answered 304: the stored copy is current
+    record_only: bool = False  # an API record with no page: its summary is the text
     # Set by the pipelines.
     canonical_url: str | None = None
     id: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import asdict
 from io import BytesIO
 from pathlib import Path
@@ -11,6 +12,87 @@ from typing import Any
 from scrapy.http import Request, Response
 
 NOT_MODIFIED = 304
+RETRY_AFTER_STATUSES = (429, 503)
+
+
+class TruncatedResponse(Exception):
+    """A compressed body that ends before its stream does."""
+
+
+class TruncatedBodyMiddleware:
+    """Refuses a gzip or deflate body whose stream is cut short.
+
+    HttpCompressionMiddleware decompresses what it gets without complaint, so a body cut
+    in transit would become half an article. This runs before it and fails the request
+    instead, with a reason.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        encoding = response.headers.get(b"Content-Encoding", b"").lower()
+        if encoding in (b"gzip", b"x-gzip", b"deflate") and response.body:
+            wbits = 16 + zlib.MAX_WBITS if b"gzip" in encoding else zlib.MAX_WBITS
+            stream = zlib.decompressobj(wbits)
+            try:
+                while True:  # bounded: stop once the stream is complete or input is used up
+                    stream.decompress(stream.unconsumed_tail or response.body, 1 << 20)
+                    if stream.eof or not stream.unconsumed_tail:
+                        break
+            except zlib.error as exc:
+                raise TruncatedResponse(f"broken {encoding.decode()} body: {exc}") from None
+            if not stream.eof:
+                raise TruncatedResponse(f"{encoding.decode()} body ends before its stream does")
+        return response
+
+
+class RetryAfterMiddleware:
+    """Honours a server's Retry-After on 429 and 503 before Scrapy's RetryMiddleware
+    retries: the retry waits as long as the server asked (without blocking the crawl),
+    up to AITRACK_RETRY_AFTER_MAX seconds. A longer wait is not worth holding a cron run
+    for: the response goes on as a failure, with the server's hint in its reason.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("AITRACK_RETRY_AFTER_MAX", 30.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in RETRY_AFTER_STATUSES or request.meta.get("dont_retry"):
+            return response
+        wait = parse_retry_after(response.headers.get(b"Retry-After"))
+        if wait is None:
+            return response
+        if wait > self.max_wait:
+            request.meta["dont_retry"] = True  # fail now; the reason says why
+            request.meta["aitrack_retry_after"] = wait
+            return response
+        self.crawler.stats.inc_value("aitrack/retry_after_waits")
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+        return response
+
+
+def parse_retry_after(value: bytes | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class ConditionalGetMiddleware:

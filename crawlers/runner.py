@@ -33,7 +33,9 @@ from pipelines.store import (
     record_source_health,
     start_run,
     sync_sources,
+    sync_topics,
 )
+from pipelines.tagging import load_taxonomy
 
 # Exit statuses (cron and docs/operations.md depend on them).
 EXIT_OK, EXIT_SOME_FAILED, EXIT_FAILED, EXIT_ALREADY_RUNNING = 0, 1, 2, 3
@@ -167,9 +169,10 @@ def _run_locked(
     progress: bool,
 ) -> RunReport:
     started = time.monotonic()
-    db = open_db(db_path)
+    db = open_db(db_path, busy_timeout=get_project_settings().getfloat("AITRACK_DB_BUSY_TIMEOUT"))
     mark_abandoned_runs(db)  # we hold the lock: any run still 'running' died
     sync_sources(db, sources)
+    sync_topics(db, load_taxonomy())
     active = [s for s in sources if s.active]
     skipped = {s.slug: s.disabled_reason or "disabled" for s in sources if not s.active}
     run_id = start_run(db, sources_file, len(active))
@@ -188,8 +191,9 @@ def _run_locked(
     crawlers: list[tuple[Source, Crawler]] = []
     for source in active:
         crawler = process.create_crawler(SPIDERS[source.kind])
-        # Not frozen until crawl() starts: the page cap is this source's own.
-        crawler.settings.set("CLOSESPIDER_PAGECOUNT", source.max_pages, priority="cmdline")
+        # A backstop behind the spider's own cap on article requests (max_pages): index
+        # pages, robots.txt and retries count here too. Not frozen until crawl() starts.
+        crawler.settings.set("CLOSESPIDER_PAGECOUNT", 2 * source.max_pages + 20, priority="cmdline")
         crawlers.append((source, crawler))
         process.crawl(crawler, source=source)
     if crawlers:
@@ -306,7 +310,7 @@ def collect_result(source: Source, crawler: Crawler) -> SourceResult:
     for key, value in stats.items():
         if key.startswith("aitrack/errors/"):
             errors[key.removeprefix("aitrack/errors/")] = value
-    unhandled = stats.get("log_count/ERROR", 0)
+    unhandled = stats.get("aitrack/unhandled", 0)
     if unhandled:
         errors["unhandled"] = unhandled
     reason = stats.get("finish_reason")

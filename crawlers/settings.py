@@ -31,10 +31,16 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Runs before RetryMiddleware (550) sees the response: wait what the server asked.
+    "crawlers.middlewares.RetryAfterMiddleware": 555,
     "crawlers.middlewares.ConditionalGetMiddleware": 560,
+    # Before HttpCompressionMiddleware (590) decodes the body: a cut stream is a failure.
+    "crawlers.middlewares.TruncatedBodyMiddleware": 595,
     # After HttpCompressionMiddleware (590) on the way in: the archive keeps decoded bodies.
     "crawlers.middlewares.ArchiveMiddleware": 580,
 }
+
+EXTENSIONS = {"crawlers.extensions.UnhandledErrorCounter": 500}
 
 ITEM_PIPELINES = {
     "pipelines.urls.UrlsPipeline": 100,
@@ -51,6 +57,8 @@ AITRACK_ARCHIVE_DIR = None  # set (e.g. data/archive) to write every response to
 # A source is flagged after this many runs in a row that listed nothing, or failed.
 AITRACK_FLAG_EMPTY_RUNS = 5
 AITRACK_FLAG_FAILED_RUNS = 3
+AITRACK_RETRY_AFTER_MAX = 30.0  # seconds; a longer Retry-After fails the request now
+AITRACK_DB_BUSY_TIMEOUT = 30.0  # seconds to wait for another writer, per attempt
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -709,16 +709,16 @@ class ExtractPipeline:
         if item.not_modified:
             return item  # the stored extraction is current
         try:
-            if item.html:
-                extracted = extract_article(item.html, item.url, item.hints)
-            else:
+            if item.record_only:
                 extracted = extract_from_hints(item.url, item.hints)
+            else:
+                extracted = extract_article(item.html, item.url, item.hints)
         except ExtractionError as exc:
             from scrapy.exceptions import DropItem  # the functional core needs no Scrapy
 
             self.crawler.spider.record_failure(item.url, "extraction", str(exc))
             raise DropItem(f"no article at {item.url}: {exc}") from None
-        if extracted.word_count < MIN_WORDS and item.html:
+        if extracted.word_count < MIN_WORDS and not item.record_only:
             self.crawler.stats.inc_value("aitrack/short_articles")
         if not extracted.language:
             extracted.language = getattr(self.crawler.spider.source, "language", None)

@@ -21,10 +21,10 @@ def process_article(db: sqlite_utils.Database, item: Article, run_id: int | None
     outcome ("new", "updated", "unchanged"). Raises ExtractionError if there is no article."""
     item.canonical_url = canonicalize_url(item.url)
     item.id = article_id(item.canonical_url)
-    if item.html:
-        item.extracted = extract_article(item.html, item.url, item.hints)
-    else:
+    if item.record_only:
         item.extracted = extract_from_hints(item.url, item.hints)
+    else:
+        item.extracted = extract_article(item.html, item.url, item.hints)
     item.tagging = tag_text(item.extracted.title or "", item.extracted.text, item.hints)
     item.content_hash = content_hash(item.extracted.text)
     item.cluster_id = find_cluster(db, item.content_hash, item.id)

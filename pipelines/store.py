@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from sqlite_utils.migrations import Migrations
 from crawlers.items import Article
 from crawlers.sources import Source
 from pipelines.dates import now_iso, to_utc
-from pipelines.tagging import Taxonomy, load_taxonomy
+from pipelines.tagging import Taxonomy
 
 migrations = Migrations("aitrack")
 
@@ -181,7 +183,7 @@ def m003_operations(db: sqlite_utils.Database) -> None:
     db["sources"].add_column("flagged", str)
 
 
-def open_db(path: str | Path) -> sqlite_utils.Database:
+def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Database:
     """Open (creating if needed) a database and bring its schema up to date.
 
     WAL lets Datasette read while a crawl writes; the busy timeout makes a second writer
@@ -190,7 +192,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
-    db.conn.execute("PRAGMA busy_timeout = 30000")
+    db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     db.conn.execute("PRAGMA foreign_keys = ON")
     db.enable_wal()
     migrations.apply(db)
@@ -419,6 +421,42 @@ def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
     return cursor.rowcount
 
 
+DB_ATTEMPTS = 3
+DB_BACKOFF_S = 1.0
+
+
+def classify_db_error(exc: sqlite3.OperationalError) -> str | None:
+    """A short kind for database faults the crawl survives, or None for a bug."""
+    message = str(exc).lower()
+    if "locked" in message or "busy" in message:
+        return "db_locked"
+    if "disk is full" in message or "disk i/o error" in message:
+        return "db_full"
+    if "readonly" in message or "read-only" in message:
+        return "db_readonly"
+    return None
+
+
+def store_with_retry(
+    db: sqlite_utils.Database,
+    item: Article,
+    run_id: int | None,
+    attempts: int = DB_ATTEMPTS,
+    backoff: float = DB_BACKOFF_S,
+) -> str:
+    """store_article, retried with exponential backoff while another writer holds the
+    database (each attempt also waits the connection's busy timeout). Raises the last
+    sqlite3.OperationalError; the article's transaction is rolled back every time."""
+    for attempt in range(attempts):
+        try:
+            return store_article(db, item, run_id)
+        except sqlite3.OperationalError as exc:
+            if classify_db_error(exc) != "db_locked" or attempt == attempts - 1:
+                raise
+            time.sleep(backoff * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 class StorePipeline:
     """Stores each article in its own transaction and counts the outcome."""
 
@@ -431,8 +469,10 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:
-        self.db = open_db(self.crawler.settings.get("AITRACK_DB"))
-        sync_topics(self.db, load_taxonomy())
+        self.db = open_db(
+            self.crawler.settings.get("AITRACK_DB"),
+            busy_timeout=self.crawler.settings.getfloat("AITRACK_DB_BUSY_TIMEOUT", 30.0),
+        )
 
     def close_spider(self, spider: Any = None) -> None:
         if self.db is not None:
@@ -444,6 +484,17 @@ class StorePipeline:
             touch_article(self.db, item)
             self.crawler.stats.inc_value("aitrack/articles_unchanged")
             return item
-        outcome = store_article(self.db, item, self.crawler.settings.getint("AITRACK_RUN_ID"))
+        try:
+            outcome = store_with_retry(
+                self.db, item, self.crawler.settings.getint("AITRACK_RUN_ID")
+            )
+        except sqlite3.OperationalError as exc:
+            kind = classify_db_error(exc)
+            if kind is None:
+                raise
+            from scrapy.exceptions import DropItem
+
+            self.crawler.spider.record_failure(item.url, kind, f"not stored: {exc}")
+            raise DropItem(f"{item.url} not stored: {exc}") from None
         self.crawler.stats.inc_value(f"aitrack/articles_{outcome}")
         return item

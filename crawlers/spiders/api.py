@@ -52,6 +52,7 @@ class ApiSpider(SourceSpider):
                     status=response.status,
                     html="",
                     hints=hints,
+                    record_only=True,
                 )
         page = response.meta.get("aitrack_page", 1)
         next_url = dig(doc, api.next_page) if api.next_page else None

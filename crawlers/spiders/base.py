@@ -14,9 +14,12 @@ from typing import Any
 
 import scrapy
 from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
+    ResponseDataLossError,
 )
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -29,10 +32,11 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawlers.items import Article, Hints
-from crawlers.middlewares import NOT_MODIFIED
+from crawlers.middlewares import NOT_MODIFIED, TruncatedResponse
 from crawlers.sources import Source
 from crawlers.state import CrawlState, needs_fetch
 from pipelines.dates import now_iso
+from pipelines.extract import decode_html
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -86,6 +90,10 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value("aitrack/filtered_by_allow")
             return None
         self.links_found += 1
+        if self.article_requests >= self.source.max_pages:
+            # The per-source page cap: a 10,000-entry feed or a trap costs at most this.
+            self.crawler.stats.inc_value("aitrack/capped")
+            return None
         if self.state is not None:
             stored = self.state.stored_article(url)
             if needs_fetch(stored, hints, self.source.refresh_hours) is None:
@@ -147,7 +155,9 @@ class SourceSpider(scrapy.Spider):
             source=self.source.slug,
             fetched_at=now_iso(),
             status=response.status,
-            html=response.text,
+            # Our decoding, not Scrapy's guess: it read undeclared Windows-1252 as
+            # Windows-1250 ("Liège" became "Ličge"). The same rules as `aitrack extract`.
+            html=decode_html(response.body, content_type),
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             hints=hints,
@@ -156,22 +166,40 @@ class SourceSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request
         role = request.meta.get("aitrack_role", "article")
+        # After redirects, report the URL the index gave us; the reason names the last hop.
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        message = failure.getErrorMessage()
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            # robots.txt said no (or a middleware dropped it on purpose): a skip, not an error.
-            self.crawler.stats.inc_value("aitrack/skipped_requests")
-            self.logger.info("skipped %s: %s", request.url, failure.getErrorMessage())
-        elif failure.check(HttpError):
+            if "redirect" in message.lower():
+                self.record_failure(url, "redirect_loop", message, role=role)
+            else:
+                # robots.txt said no, or a limit dropped it on purpose: a skip, not an error.
+                self.crawler.stats.inc_value("aitrack/skipped_requests")
+                self.logger.info("skipped %s: %s", url, message)
+            return
+        if failure.check(HttpError):
             status = failure.value.response.status
-            self.record_failure(request.url, f"http_{status}", f"HTTP {status}", role=role)
+            reason = f"HTTP {status}"
+            if "aitrack_retry_after" in request.meta:
+                limit = self.crawler.settings.getfloat("AITRACK_RETRY_AFTER_MAX")
+                reason += (
+                    f", Retry-After {request.meta['aitrack_retry_after']:.0f}s is over "
+                    f"the {limit:.0f}s a run waits"
+                )
+            kind = f"http_{status}"
         elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
-            self.record_failure(request.url, "timeout", "timed out", role=role)
-        elif failure.check(DNSLookupError):
-            self.record_failure(request.url, "dns", "DNS lookup failed", role=role)
+            kind, reason = "timeout", "timed out"
+        elif failure.check(DNSLookupError, CannotResolveHostError):
+            kind, reason = "dns", f"DNS lookup failed for {request.url}"
         elif failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
-            self.record_failure(request.url, "connection", "connection refused", role=role)
+            kind, reason = "connection", "connection refused"
+        elif failure.check(DownloadCancelledError) and "max size" in message:
+            kind, reason = "too_large", message
+        elif failure.check(ResponseDataLossError, TruncatedResponse):
+            kind, reason = "truncated", message or "the body ended before its announced length"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-            self.record_failure(request.url, "network", reason, role=role)
+            kind, reason = "network", f"{failure.type.__name__}: {message}"
+        self.record_failure(url, kind, reason, role=role)
 
     def record_failure(self, url: str, kind: str, reason: str, role: str = "article") -> None:
         """Log and count a failure against this source; an index failure fails the source."""
