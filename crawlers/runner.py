@@ -39,6 +39,8 @@ from pipelines.tagging import load_taxonomy
 
 # Exit statuses (cron and docs/operations.md depend on them).
 EXIT_OK, EXIT_SOME_FAILED, EXIT_FAILED, EXIT_ALREADY_RUNNING = 0, 1, 2, 3
+# Per source and run; the counts by kind in errors_by_kind are always complete.
+MAX_FAILURES_KEPT = 1000
 OK_CLOSE_REASONS = {"finished", "closespider_pagecount", "closespider_itemcount"}
 log = logging.getLogger("aitrack")
 
@@ -259,7 +261,7 @@ def _run_locked(
                     "new": r.articles_new,
                     "updated": r.articles_updated,
                     "unchanged": r.articles_unchanged,
-                    "failures": r.failures[:50],
+                    "failures": r.failures[:MAX_FAILURES_KEPT],
                 }
                 for r in results
             },

@@ -22,18 +22,9 @@ from crawlers.spiders.feed import parse_feed
 from pipelines.store import open_db, store_with_retry, sync_topics
 from pipelines.tagging import load_taxonomy
 from tests.conftest import run_aitrack
-from tests.faultserver import EVAL_FEEDS, FAULTS, start_fault_server
+from tests.faultserver import EVAL_FEEDS, FAST_SETTINGS, FAULTS, start_fault_server
 
-FAST = [
-    "-s",
-    "DOWNLOAD_TIMEOUT=2",
-    "-s",
-    "AITRACK_RETRY_AFTER_MAX=5",
-    "-s",
-    "AUTOTHROTTLE_ENABLED=0",
-    "-s",
-    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-]
+FAST = FAST_SETTINGS
 GOOD = [f"/good/{n}.html" for n in range(4)]
 
 
@@ -59,7 +50,7 @@ def run_stats(db: Path) -> tuple[dict, dict]:
 def fault_crawl(faults, tmp_path_factory):
     """One crawl of a feed whose entries mix every fault with good articles."""
     tmp = tmp_path_factory.mktemp("faults")
-    links = [GOOD[0], *FAULTS, GOOD[1], GOOD[2], GOOD[3]]
+    links = [GOOD[0], *FAULTS, GOOD[1], "/redirect/offsite?again=1", GOOD[2], GOOD[3]]
     faults.add_feed("/feed.xml", links)
     sources = write_sources(
         tmp / "s.yaml",
@@ -122,6 +113,11 @@ def test_each_fault_is_recorded_with_its_kind_and_a_reason(fault_crawl, path, ki
     assert failure["kind"] == kind and failure["reason"]
     assert fault_crawl["stats"]["errors"].get(kind, 0) >= 1
     assert path not in stored(fault_crawl)
+
+
+def test_a_second_redirect_to_the_same_place_is_recorded_not_dropped(fault_crawl) -> None:
+    kinds = [f["kind"] for f in fault_crawl["stats"]["failures"] if "/redirect/offsite" in f["url"]]
+    assert sorted(kinds) == ["dns", "redirect_duplicate"]
 
 
 def test_retries_follow_the_servers_hints(fault_crawl, faults) -> None:

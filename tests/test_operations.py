@@ -101,19 +101,24 @@ def test_a_changed_article_is_stored_once_as_a_revision(demo_copy, tmp_path) -> 
     assert row["last_changed_at"] > row["first_seen_at"]
 
 
-def test_an_overlapping_run_exits_already_running_and_harms_nothing(tmp_path) -> None:
+def start_slow_crawl(tmp_path: Path, delay: float, stderr: int) -> tuple:
+    """A crawl of a private copy of the demo web, served `delay` seconds per request."""
     root = tmp_path / "site"
     shutil.copytree(DEMO_SITE, root)
-    slow = start_demo_server(root, delay=0.15)
+    slow = start_demo_server(root, delay=delay)
     db = tmp_path / "a.db"
-    env = {**os.environ, "http_proxy": slow.base_url}
-    first = subprocess.Popen(
+    process = subprocess.Popen(
         [*AITRACK, "crawl", "--sources", DEMO_SOURCES, "--db", str(db), "--quiet"],
         cwd=ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
+        env={**os.environ, "http_proxy": slow.base_url},
+        stderr=stderr,
         text=True,
     )
+    return root, slow, db, process
+
+
+def test_an_overlapping_run_exits_already_running_and_harms_nothing(tmp_path) -> None:
+    _, slow, db, first = start_slow_crawl(tmp_path, 0.15, subprocess.PIPE)
     try:
         wait_for(lambda: db.exists() and sqlite_utils.Database(db)["crawl_runs"].exists())
         second = crawl(slow, db)
@@ -130,17 +135,7 @@ def test_an_overlapping_run_exits_already_running_and_harms_nothing(tmp_path) ->
 
 
 def test_kill_9_mid_crawl_then_a_new_run_completes_without_duplicates(tmp_path) -> None:
-    root = tmp_path / "site"
-    shutil.copytree(DEMO_SITE, root)
-    slow = start_demo_server(root, delay=0.1)
-    db = tmp_path / "a.db"
-    env = {**os.environ, "http_proxy": slow.base_url}
-    victim = subprocess.Popen(
-        [*AITRACK, "crawl", "--sources", DEMO_SOURCES, "--db", str(db), "--quiet"],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
+    root, slow, db, victim = start_slow_crawl(tmp_path, 0.1, subprocess.DEVNULL)
     try:
         wait_for(
             lambda: (

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -64,6 +65,7 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.state = CrawlState(self.crawler.settings.get("AITRACK_DB"))
+        self.crawler.signals.connect(self.on_dropped, signal=signals.request_dropped)
         for url in self.source.urls:
             yield self.index_request(url)
 
@@ -200,6 +202,18 @@ class SourceSpider(scrapy.Spider):
         else:
             kind, reason = "network", f"{failure.type.__name__}: {message}"
         self.record_failure(url, kind, reason, role=role)
+
+    def on_dropped(self, request: scrapy.Request, spider: Any = None) -> None:
+        """The scheduler drops a request it has seen in this run. For a redirect that
+        means another page of the index led to the same place: say so, not nothing."""
+        redirects = request.meta.get("redirect_urls")
+        if redirects:
+            self.record_failure(
+                redirects[0],
+                "redirect_duplicate",
+                f"redirects to {request.url}, already requested in this run",
+                role=request.meta.get("aitrack_role", "article"),
+            )
 
     def record_failure(self, url: str, kind: str, reason: str, role: str = "article") -> None:
         """Log and count a failure against this source; an index failure fails the source."""
