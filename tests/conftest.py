@@ -22,6 +22,8 @@ from crawlers.demo_server import DemoServer, start_demo_server
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 AITRACK = [sys.executable, "-m", "crawlers.cli"]
+# The topic slugs DESIGN.md promises (researchers' SQL depends on them).
+DESIGN_TOPICS = ("regulation", "litigation", "labor", "copyright", "privacy", "antitrust", "safety")
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from tests.conftest import demo_manifest, run_aitrack
-
-TOPICS = ("regulation", "litigation", "labor", "copyright", "privacy", "antitrust", "safety")
+from tests.conftest import DESIGN_TOPICS, demo_manifest, run_aitrack
 
 
 def rows_by_path(db_path: Path) -> dict[str, dict]:
@@ -48,7 +46,7 @@ def test_demo_run_is_recorded_as_ok(demo_db: Path) -> None:
 def test_every_topic_lands_on_some_article(demo_db: Path) -> None:
     db = sqlite_utils.Database(demo_db)
     counts = dict(db.execute("select topic, count(*) from article_topics group by topic"))
-    for slug in TOPICS:
+    for slug in DESIGN_TOPICS:
         assert counts.get(slug, 0) >= 1, f"no article tagged {slug}: {counts}"
 
 

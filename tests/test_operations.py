@@ -235,3 +235,30 @@ def wait_for(condition, timeout: float = 60.0) -> None:
 
 if sys.platform != "linux":  # flock and SIGKILL semantics are Linux's here
     pytestmark = pytest.mark.skip("Linux only")
+
+
+def test_a_terminal_gets_a_progress_line_and_cron_does_not(tmp_path) -> None:
+    import pty
+
+    leader, follower = pty.openpty()  # stderr is a terminal, as for a person at a shell
+    process = subprocess.Popen(
+        [*AITRACK, "demo", "--no-serve", "--db", str(tmp_path / "p.db")],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    seen = b""
+    while True:  # read as it comes, or the child blocks on a full terminal buffer
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert process.wait(timeout=300) == 0
+    assert b"\r[aitrack] " in seen and b" pages, " in seen
+    piped = run_aitrack("demo", "--no-serve", "--db", str(tmp_path / "q.db"))
+    assert "[aitrack] " not in piped.stderr  # a pipe (cron, CI) gets no progress line

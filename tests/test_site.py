@@ -17,6 +17,7 @@ from datasette.app import Datasette
 
 from crawlers import DATA, ROOT
 from crawlers.cli import DATASETTE_SETTINGS, PLUGINS_DIR, TEMPLATES_DIR, datasette_metadata
+from tests.conftest import DESIGN_TOPICS
 
 QUERIES = yaml.safe_load((DATA / "datasette" / "metadata.yaml").read_text())["databases"][
     "aitrack"
@@ -85,15 +86,7 @@ async def test_a_search_feed_with_no_matches_is_empty_not_an_error(site) -> None
 
 
 async def test_topic_feeds_exist_for_every_topic(site) -> None:
-    for slug in (
-        "regulation",
-        "litigation",
-        "labor",
-        "copyright",
-        "privacy",
-        "antitrust",
-        "safety",
-    ):
+    for slug in DESIGN_TOPICS:
         response = await site.client.get(f"/site/topic.atom?topic={slug}")
         feed = feedparser.parse(response.content)
         assert feed.bozo == 0 and feed.entries, slug

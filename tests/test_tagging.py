@@ -8,6 +8,7 @@ import yaml
 
 from crawlers import DATA
 from pipelines.tagging import compile_term, load_taxonomy, tag_text
+from tests.conftest import DESIGN_TOPICS
 
 LAWSUIT = (
     "The New York Times sues OpenAI and Microsoft over AI training",
@@ -87,15 +88,7 @@ def test_taxonomy_edit_changes_tags(tmp_path: Path) -> None:
 
 
 def test_every_design_topic_exists() -> None:
-    assert {t.slug for t in load_taxonomy().topics} == {
-        "regulation",
-        "litigation",
-        "labor",
-        "copyright",
-        "privacy",
-        "antitrust",
-        "safety",
-    }
+    assert {t.slug for t in load_taxonomy().topics} == set(DESIGN_TOPICS)
 
 
 def test_labeled_set_is_large_valid_and_has_hard_negatives() -> None:
