@@ -36,6 +36,7 @@ from pipelines.store import (
     sync_topics,
 )
 from pipelines.tagging import load_taxonomy
+from pipelines.timing import STAT_PREFIX
 
 # Exit statuses (cron and docs/operations.md depend on them).
 EXIT_OK, EXIT_SOME_FAILED, EXIT_FAILED, EXIT_ALREADY_RUNNING = 0, 1, 2, 3
@@ -90,6 +91,7 @@ class SourceResult:
     duplicates: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
+    time_ms: dict[str, float] = field(default_factory=dict)  # per stage, summed
 
     @property
     def listed_nothing(self) -> bool:
@@ -257,6 +259,7 @@ def _run_locked(
                     "skipped": r.skipped,
                     "links": r.links,
                     "bodies": r.bodies,
+                    "time_ms": r.time_ms,
                     "errors": r.errors,
                     "new": r.articles_new,
                     "updated": r.articles_updated,
@@ -340,4 +343,9 @@ def collect_result(source: Source, crawler: Crawler) -> SourceResult:
         duplicates=stats.get("aitrack/duplicates", 0),
         errors=errors,
         failures=failures,
+        time_ms={
+            key.removeprefix(STAT_PREFIX): round(value, 1)
+            for key, value in stats.items()
+            if key.startswith(STAT_PREFIX)
+        },
     )

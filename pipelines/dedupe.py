@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from crawlers.items import Article
+from pipelines.timing import CrawlerStage, timed
 
 PUNCT_SPACE = re.compile(r"\s+")
 
@@ -39,16 +40,12 @@ def find_cluster(db: sqlite_utils.Database, digest: str, article_id: str) -> str
     return other[0] if other and other[0] else article_id
 
 
-class DedupePipeline:
+class DedupePipeline(CrawlerStage):
     """Sets `content_hash` and `cluster_id`; counts duplicates in the crawl's stats."""
 
     def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.db: sqlite_utils.Database | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DedupePipeline:
-        return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:
         from pipelines.store import open_db
@@ -59,6 +56,7 @@ class DedupePipeline:
         if self.db is not None:
             self.db.close()
 
+    @timed("dedupe")
     def process_item(self, item: Article) -> Article:
         if item.not_modified:
             return item

@@ -25,6 +25,7 @@ from w3lib.encoding import html_to_unicode
 
 from crawlers.items import Article, Hints
 from pipelines.dates import to_iso
+from pipelines.timing import CrawlerStage, timed
 
 ARTICLE_TYPES = {
     "Article",
@@ -695,16 +696,10 @@ def _lead(text: str, limit: int = 300) -> str | None:
     return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
 
 
-class ExtractPipeline:
+class ExtractPipeline(CrawlerStage):
     """Fills `item.extracted`; drops (and records) pages with no usable article."""
 
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
-        return cls(crawler)
-
+    @timed("extract")
     def process_item(self, item: Article) -> Article:
         if item.not_modified:
             return item  # the stored extraction is current

@@ -22,6 +22,7 @@ from crawlers.items import Article
 from crawlers.sources import Source
 from pipelines.dates import now_iso, to_utc
 from pipelines.tagging import Taxonomy
+from pipelines.timing import CrawlerStage, timed
 
 migrations = Migrations("aitrack")
 
@@ -457,16 +458,12 @@ def store_with_retry(
     raise AssertionError("unreachable")
 
 
-class StorePipeline:
+class StorePipeline(CrawlerStage):
     """Stores each article in its own transaction and counts the outcome."""
 
     def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.db: sqlite_utils.Database | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> StorePipeline:
-        return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:
         self.db = open_db(
@@ -478,6 +475,7 @@ class StorePipeline:
         if self.db is not None:
             self.db.close()
 
+    @timed("store")
     def process_item(self, item: Article) -> Article:
         assert self.db is not None
         if item.not_modified:

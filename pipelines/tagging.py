@@ -27,6 +27,7 @@ import yaml
 
 from crawlers import DATA
 from crawlers.items import Article, Hints
+from pipelines.timing import CrawlerStage, timed
 
 TAXONOMY_PATH = DATA / "taxonomy.yaml"
 TITLE_WEIGHT, LEAD_WEIGHT, TAIL_WEIGHT = 3.0, 2.0, 1.0
@@ -362,9 +363,10 @@ def find_entities(doc: Document, taxonomy: Taxonomy) -> list[EntityMention]:
     ]
 
 
-class TaggingPipeline:
+class TaggingPipeline(CrawlerStage):
     """Fills `item.tagging` from the extracted title and body."""
 
+    @timed("tag")
     def process_item(self, item: Article) -> Article:
         if item.not_modified:
             return item

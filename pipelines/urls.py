@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from crawlers.items import Article
+from pipelines.timing import CrawlerStage, timed
 
 # Parameters that identify a campaign or a click, never the document.
 TRACKING_PARAMS = re.compile(
@@ -47,9 +48,10 @@ def article_id(canonical_url: str) -> str:
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
 
 
-class UrlsPipeline:
+class UrlsPipeline(CrawlerStage):
     """Sets `canonical_url` and `id` on each Article."""
 
+    @timed("urls")
     def process_item(self, item: Article) -> Article:
         item.canonical_url = canonicalize_url(item.url)
         item.id = article_id(item.canonical_url)

@@ -38,6 +38,7 @@ from crawlers.sources import Source
 from crawlers.state import CrawlState, needs_fetch
 from pipelines.dates import now_iso
 from pipelines.extract import decode_html
+from pipelines.timing import STAT_PREFIX
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -112,6 +113,7 @@ class SourceSpider(scrapy.Spider):
     # -- callbacks ------------------------------------------------------------
 
     def on_index(self, response: Response) -> Iterable[Any]:
+        self.count_download(response)
         self.index_pages += 1
         self.crawler.stats.inc_value("aitrack/index_pages")
         if response.status == NOT_MODIFIED:
@@ -129,7 +131,13 @@ class SourceSpider(scrapy.Spider):
     def parse_index(self, response: Response) -> Iterable[Any]:  # pragma: no cover
         raise NotImplementedError
 
+    def count_download(self, response: Response) -> None:
+        """Add the response's download latency to the run's per-stage timers."""
+        latency = response.meta.get("download_latency", 0.0) * 1000
+        self.crawler.stats.inc_value(STAT_PREFIX + "download", latency, start=0.0)
+
     def parse_article(self, response: Response) -> Iterable[Article]:
+        self.count_download(response)
         if response.status == NOT_MODIFIED:
             yield Article(
                 url=response.url,
