@@ -14,6 +14,7 @@ validators: ETag and Last-Modified, answered with 304 when unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import threading
@@ -109,18 +110,31 @@ class DemoHandler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, ctype: str, head: bool, extra: dict[str, str] | None = None
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
+        send_body(self, status, body, ctype, extra, head=head)
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
+
+
+def send_body(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    ctype: str,
+    extra: dict[str, str] | None = None,
+    head: bool = False,
+) -> None:
+    """Answer with a complete body; a client that already hung up is its own business."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in (extra or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    if not head:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            handler.wfile.write(body)
 
 
 class DemoServer(ThreadingHTTPServer):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 import sqlite_utils
 
@@ -41,28 +40,18 @@ def find_cluster(db: sqlite_utils.Database, digest: str, article_id: str) -> str
 
 
 class DedupePipeline(CrawlerStage):
-    """Sets `content_hash` and `cluster_id`; counts duplicates in the crawl's stats."""
+    """Sets `content_hash` and `cluster_id`; counts duplicates in the crawl's stats.
 
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
-        self.db: sqlite_utils.Database | None = None
-
-    def open_spider(self, spider: Any = None) -> None:
-        from pipelines.store import open_db
-
-        self.db = open_db(self.crawler.settings.get("AITRACK_DB"))
-
-    def close_spider(self, spider: Any = None) -> None:
-        if self.db is not None:
-            self.db.close()
+    Reads through the spider's CrawlState, the crawler's one read connection.
+    """
 
     @timed("dedupe")
     def process_item(self, item: Article) -> Article:
         if item.not_modified:
             return item
-        assert self.db is not None and item.id is not None
+        assert item.id is not None
         item.content_hash = content_hash(item.extracted.text)
-        item.cluster_id = find_cluster(self.db, item.content_hash, item.id)
+        item.cluster_id = find_cluster(self.crawler.spider.state.db, item.content_hash, item.id)
         if item.cluster_id != item.id:
             self.crawler.stats.inc_value("aitrack/duplicates")
         return item

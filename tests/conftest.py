@@ -59,6 +59,17 @@ def run_aitrack(
     )
 
 
+def sources_yaml(entries: list[str]) -> str:
+    """A sources file from short entries; publisher, category and jurisdiction are filled."""
+    common = "publisher: P\n    category: news\n    jurisdiction: US\n"
+    return "sources:\n" + "".join(f"  - {e.strip()}\n    {common}" for e in entries)
+
+
+def write_sources(path: Path, entries: list[str]) -> Path:
+    path.write_text(sources_yaml(entries))
+    return path
+
+
 def demo_manifest() -> list[dict]:
     """What each demo page must yield, written with the pages (tests/fixtures/demo)."""
     entries = []

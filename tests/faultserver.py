@@ -7,7 +7,6 @@ requests per path let tests check how often a retry came.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import socket
@@ -19,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawlers.demo_server import DEMO_SITE
+from crawlers.demo_server import DEMO_SITE, send_body
 
 # Crawl settings for runs against this server: short timeouts, no pacing.
 FAST_SETTINGS = [
@@ -206,14 +205,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         ctype: str = "text/html; charset=utf-8",
         extra: dict[str, str] | None = None,
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(body)  # the crawler may have given up: that is its right
+        send_body(self, status, body, ctype, extra)
 
 
 class FaultServer(ThreadingHTTPServer):

@@ -75,6 +75,13 @@ def test_extract_errors_are_one_clear_line(tmp_path: Path) -> None:
         assert len(lines) == 1 and lines[0].startswith("aitrack: ")
 
 
+def test_a_setting_override_without_a_value_is_refused(tmp_path: Path) -> None:
+    result = run_aitrack("crawl", "--db", str(tmp_path / "x.db"), "-s", "DOWNLOAD_TIMEOUT")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "aitrack: --set expects NAME=VALUE, got 'DOWNLOAD_TIMEOUT'"
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_tag_reads_plain_text_with_the_title_first(tmp_path: Path) -> None:
     doc = tmp_path / "doc.txt"
     doc.write_text(

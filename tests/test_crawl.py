@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from crawlers import DATA
-from tests.conftest import run_aitrack
+from tests.conftest import run_aitrack, sources_yaml
 
 DEMO = DATA / "demo" / "site"
 ARTICLES = [
@@ -100,11 +100,6 @@ def build_site(root: Path) -> None:
         )
     )
     (root / "not-a-feed.html").write_text("<html><body><p>Hello</p></body></html>")
-
-
-def sources_yaml(entries: list[str]) -> str:
-    common = "publisher: P\n    category: news\n    jurisdiction: US\n"
-    return "sources:\n" + "".join(f"  - {e.strip()}\n    {common}" for e in entries)
 
 
 def crawl(tmp_path: Path, entries: list[str], base: str) -> tuple[int, sqlite_utils.Database, str]:

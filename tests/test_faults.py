@@ -21,7 +21,7 @@ from crawlers.spiders.base import IndexFormatError
 from crawlers.spiders.feed import parse_feed
 from pipelines.store import open_db, store_with_retry, sync_topics
 from pipelines.tagging import load_taxonomy
-from tests.conftest import run_aitrack
+from tests.conftest import run_aitrack, write_sources
 from tests.faultserver import EVAL_FEEDS, FAST_SETTINGS, FAULTS, start_fault_server
 
 FAST = FAST_SETTINGS
@@ -33,12 +33,6 @@ def faults():
     server = start_fault_server(slow_seconds=4)
     yield server
     server.shutdown()
-
-
-def write_sources(path: Path, entries: list[str]) -> Path:
-    common = "publisher: P\n    category: news\n    jurisdiction: US\n"
-    path.write_text("sources:\n" + "".join(f"  - {e.strip()}\n    {common}" for e in entries))
-    return path
 
 
 def run_stats(db: Path) -> tuple[dict, dict]:

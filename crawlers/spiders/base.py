@@ -83,7 +83,6 @@ class SourceSpider(scrapy.Spider):
             errback=self.on_error,
             headers=self.source.headers or None,
             meta={"aitrack_role": "index", **meta},
-            dont_filter=False,
         )
 
     def article_request(self, url: str, hints: Hints) -> scrapy.Request | None:
