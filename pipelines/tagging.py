@@ -19,7 +19,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +82,14 @@ class Term:
     weight: float
     pattern: re.Pattern[str]
 
-    @property
+    @cached_property
     def key(self) -> str:
         return term_key(self.phrase)
+
+    @cached_property
+    def starts_a_word(self) -> bool:
+        """Every match starts where a word of the document starts (see Document.find)."""
+        return bool(re.match(r"\w", self.phrase))
 
 
 @dataclass
@@ -114,11 +119,15 @@ class Taxonomy:
     patterns: list[tuple[str, re.Pattern[str]]]  # (kind, pattern with the name in group 0)
 
 
+WORD = re.compile(r"\w+")
+KEY_LENGTH = 5
+
+
 def term_key(phrase: str) -> str:
     """What a document must contain for a term to possibly match: the first five
-    letters of its first word, lower-cased (checked against `Document.prefixes`)."""
-    first = re.search(r"\w+", phrase)
-    return first.group(0).lower()[:5] if first else ""
+    letters of its first word, lower-cased (looked up in `Document.positions`)."""
+    first = WORD.search(phrase)
+    return first.group(0).lower()[:KEY_LENGTH] if first else ""
 
 
 def compile_term(phrase: str) -> re.Pattern[str]:
@@ -221,7 +230,12 @@ class _Hit:
 
 class Document:
     """A title and body prepared once for every rule: joined text, paragraph offsets, and
-    the word prefixes that let a term that cannot occur be skipped without a regex."""
+    where each word prefix occurs, so that a term is tried only where it could start.
+
+    Running every term's regex over the whole text cost more than extracting the page
+    (about 500 scans of the text per article); trying a term only at the words that
+    begin with its key gives the same matches for a fraction of that.
+    """
 
     def __init__(self, paragraphs: list[str]) -> None:
         self.paragraphs = paragraphs
@@ -231,14 +245,34 @@ class Document:
         for para in paragraphs:
             self.starts.append(offset)
             offset += len(para) + 1
-        words = set(re.findall(r"\w+", self.text.lower()))
-        self.prefixes = {w[:k] for w in words for k in range(1, 6)}
+        by_word: dict[str, list[int]] = {}
+        for match in WORD.finditer(self.text):
+            by_word.setdefault(match.group(0).lower()[:KEY_LENGTH], []).append(match.start())
+        # prefix (1 to KEY_LENGTH letters) -> start offsets of the words that begin with it
+        self.positions: dict[str, list[int]] = {}
+        for word, where in by_word.items():
+            for k in range(1, len(word) + 1):
+                self.positions.setdefault(word[:k], []).extend(where)
 
     def may_contain(self, term: Term) -> bool:
-        return term.key in self.prefixes
+        return term.key in self.positions
 
     def find(self, term: Term) -> list[re.Match[str]]:
-        return list(term.pattern.finditer(self.text)) if self.may_contain(term) else []
+        """The term's matches in order, as `finditer` over the whole text finds them."""
+        if not self.may_contain(term):
+            return []
+        if not term.starts_a_word:
+            return list(term.pattern.finditer(self.text))
+        matches = []
+        end = 0
+        for start in sorted(self.positions[term.key]):
+            if start < end:
+                continue  # inside the previous match: finditer would not look here
+            match = term.pattern.match(self.text, start)
+            if match:
+                matches.append(match)
+                end = match.end()
+        return matches
 
     def paragraph_of(self, position: int) -> int:
         return bisect_right(self.starts, position) - 1
