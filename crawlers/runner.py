@@ -35,6 +35,7 @@ from pipelines.store import (
     sync_sources,
     sync_topics,
 )
+from pipelines.offload import shutdown_pool
 from pipelines.tagging import load_taxonomy
 from pipelines.timing import STAT_PREFIX
 
@@ -203,7 +204,10 @@ def _run_locked(
     if crawlers:
         if progress:
             _show_progress([c for _, c in crawlers])
-        process.start()
+        try:
+            process.start()
+        finally:
+            shutdown_pool()
         if progress:
             sys.stderr.write("\n")
     results = [collect_result(source, crawler) for source, crawler in crawlers]

@@ -27,6 +27,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
 DEPTH_LIMIT = 5
 
+# Scrapy's default, stated because pipelines/offload.py awaits asyncio futures.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -54,6 +57,9 @@ ITEM_PIPELINES = {
 AITRACK_DB = "data/aitrack.db"
 AITRACK_RUN_ID = None
 AITRACK_ARCHIVE_DIR = None  # set (e.g. data/archive) to write every response to WARC
+# Worker processes for extraction and tagging (pipelines/offload.py): "auto" is one per
+# core (none on a single core); 0 runs them on the reactor thread.
+AITRACK_WORKERS = "auto"
 # A source is flagged after this many runs in a row that listed nothing, or failed.
 AITRACK_FLAG_EMPTY_RUNS = 5
 AITRACK_FLAG_FAILED_RUNS = 3

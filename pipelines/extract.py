@@ -25,7 +25,8 @@ from w3lib.encoding import html_to_unicode
 
 from crawlers.items import Article, Hints
 from pipelines.dates import to_iso
-from pipelines.timing import CrawlerStage, timed
+from pipelines.offload import run_timed, timed_call
+from pipelines.timing import CrawlerStage, add_time
 
 ARTICLE_TYPES = {
     "Article",
@@ -697,22 +698,29 @@ def _lead(text: str, limit: int = 300) -> str | None:
 
 
 class ExtractPipeline(CrawlerStage):
-    """Fills `item.extracted`; drops (and records) pages with no usable article."""
+    """Fills `item.extracted`; drops (and records) pages with no usable article.
 
-    @timed("extract")
-    def process_item(self, item: Article) -> Article:
+    Extraction runs in a worker process (pipelines.offload), so the reactor goes on
+    downloading meanwhile; its time is measured in the worker.
+    """
+
+    async def process_item(self, item: Article) -> Article:
         if item.not_modified:
             return item  # the stored extraction is current
         try:
             if item.record_only:
-                extracted = extract_from_hints(item.url, item.hints)
+                extracted, ms = timed_call(extract_from_hints, item.url, item.hints)
             else:
-                extracted = extract_article(item.html, item.url, item.hints)
+                extracted, ms = await run_timed(
+                    self.workers, extract_article, item.html, item.url, item.hints
+                )
         except ExtractionError as exc:
             from scrapy.exceptions import DropItem  # the functional core needs no Scrapy
 
             self.crawler.spider.record_failure(item.url, "extraction", str(exc))
             raise DropItem(f"no article at {item.url}: {exc}") from None
+        add_time(self.crawler, "extract", ms)
+        item.html = ""  # the page is not needed any more; the item may wait in a queue
         if extracted.word_count < MIN_WORDS and not item.record_only:
             self.crawler.stats.inc_value("aitrack/short_articles")
         if not extracted.language:

@@ -27,7 +27,8 @@ import yaml
 
 from crawlers import DATA
 from crawlers.items import Article, Hints
-from pipelines.timing import CrawlerStage, timed
+from pipelines.offload import run_timed
+from pipelines.timing import CrawlerStage, add_time
 
 TAXONOMY_PATH = DATA / "taxonomy.yaml"
 TITLE_WEIGHT, LEAD_WEIGHT, TAIL_WEIGHT = 3.0, 2.0, 1.0
@@ -398,12 +399,14 @@ def find_entities(doc: Document, taxonomy: Taxonomy) -> list[EntityMention]:
 
 
 class TaggingPipeline(CrawlerStage):
-    """Fills `item.tagging` from the extracted title and body."""
+    """Fills `item.tagging` from the extracted title and body, in a worker process."""
 
-    @timed("tag")
-    def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: Article) -> Article:
         if item.not_modified:
             return item
         extracted = item.extracted
-        item.tagging = tag_text(extracted.title or "", extracted.text, item.hints)
+        item.tagging, ms = await run_timed(
+            self.workers, tag_text, extracted.title or "", extracted.text, item.hints
+        )
+        add_time(self.crawler, "tag", ms)
         return item

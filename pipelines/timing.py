@@ -24,12 +24,16 @@ def timed(stage: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             try:
                 return method(self, item)
             finally:
-                elapsed = (time.perf_counter() - start) * 1000
-                self.crawler.stats.inc_value(STAT_PREFIX + stage, elapsed, start=0.0)
+                add_time(self.crawler, stage, (time.perf_counter() - start) * 1000)
 
         return inner
 
     return wrap
+
+
+def add_time(crawler: Any, stage: str, ms: float) -> None:
+    """Add ms to a stage's total (for stages timed where they ran, in a worker)."""
+    crawler.stats.inc_value(STAT_PREFIX + stage, ms, start=0.0)
 
 
 class CrawlerStage:
@@ -37,6 +41,10 @@ class CrawlerStage:
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        # Worker processes for the CPU-heavy stages (pipelines.offload); 0 = inline.
+        from pipelines.offload import worker_count
+
+        self.workers = worker_count(crawler.settings.get("AITRACK_WORKERS"))
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
