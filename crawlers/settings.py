@@ -65,6 +65,10 @@ AITRACK_FLAG_EMPTY_RUNS = 5
 AITRACK_FLAG_FAILED_RUNS = 3
 AITRACK_RETRY_AFTER_MAX = 30.0  # seconds; a longer Retry-After fails the request now
 AITRACK_DB_BUSY_TIMEOUT = 30.0  # seconds to wait for another writer, per attempt
+# Articles are committed in batches (pipelines/writer.py), each in its own savepoint:
+# a batch closes at this many articles or this many seconds. 1 = a commit per article.
+AITRACK_DB_BATCH = 50
+AITRACK_DB_BATCH_SECONDS = 1.0
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import sqlite_utils
 
@@ -42,8 +43,19 @@ def find_cluster(db: sqlite_utils.Database, digest: str, article_id: str) -> str
 class DedupePipeline(CrawlerStage):
     """Sets `content_hash` and `cluster_id`; counts duplicates in the crawl's stats.
 
-    Reads through the spider's CrawlState, the crawler's one read connection.
+    Reads through the run's writer (pipelines.writer): only its connection sees the
+    articles of the batch it has not committed yet.
     """
+
+    def open_spider(self, spider: Any = None) -> None:
+        from pipelines.writer import acquire_crawl_writer
+
+        self.writer = acquire_crawl_writer(self.crawler.settings)
+
+    def close_spider(self, spider: Any = None) -> None:
+        from pipelines.writer import release_writer
+
+        release_writer(self.crawler.settings.get("AITRACK_DB"))
 
     @timed("dedupe")
     def process_item(self, item: Article) -> Article:
@@ -51,7 +63,7 @@ class DedupePipeline(CrawlerStage):
             return item
         assert item.id is not None
         item.content_hash = content_hash(item.extracted.text)
-        item.cluster_id = find_cluster(self.crawler.spider.state.db, item.content_hash, item.id)
+        item.cluster_id = find_cluster(self.writer.db, item.content_hash, item.id)
         if item.cluster_id != item.id:
             self.crawler.stats.inc_value("aitrack/duplicates")
         return item

@@ -1,4 +1,4 @@
-"""SQLite storage through sqlite-utils: the schema of docs/schema.md, one transaction per article.
+"""SQLite storage through sqlite-utils: the schema of docs/schema.md, atomic per article.
 
 Writes are idempotent: an article's row is keyed by the hash of its canonical URL, so a
 re-run updates `last_seen_at` instead of adding a row, and a changed text is kept in
@@ -22,7 +22,7 @@ from crawlers.items import Article
 from crawlers.sources import Source
 from pipelines.dates import now_iso, to_utc
 from pipelines.tagging import Taxonomy
-from pipelines.timing import CrawlerStage, timed
+from pipelines.timing import CrawlerStage, add_time
 
 migrations = Migrations("aitrack")
 
@@ -459,33 +459,27 @@ def store_with_retry(
 
 
 class StorePipeline(CrawlerStage):
-    """Stores each article in its own transaction and counts the outcome."""
-
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
-        self.db: sqlite_utils.Database | None = None
+    """Writes each article into the run's open batch (pipelines.writer) and counts the
+    outcome once the batch is committed."""
 
     def open_spider(self, spider: Any = None) -> None:
-        self.db = open_db(
-            self.crawler.settings.get("AITRACK_DB"),
-            busy_timeout=self.crawler.settings.getfloat("AITRACK_DB_BUSY_TIMEOUT", 30.0),
-        )
+        from pipelines.writer import acquire_crawl_writer
+
+        self.writer = acquire_crawl_writer(self.crawler.settings)
 
     def close_spider(self, spider: Any = None) -> None:
-        if self.db is not None:
-            self.db.close()
+        from pipelines.writer import release_writer
 
-    @timed("store")
+        release_writer(self.crawler.settings.get("AITRACK_DB"))
+
     def process_item(self, item: Article) -> Article:
-        assert self.db is not None
-        if item.not_modified:
-            touch_article(self.db, item)
-            self.crawler.stats.inc_value("aitrack/articles_unchanged")
-            return item
+        start = time.perf_counter()
+        report = self._reporter(item.url)
         try:
-            outcome = store_with_retry(
-                self.db, item, self.crawler.settings.getint("AITRACK_RUN_ID")
-            )
+            if item.not_modified:
+                self.writer.touch(item, report)
+            else:
+                self.writer.store(item, self.crawler.settings.getint("AITRACK_RUN_ID"), report)
         except sqlite3.OperationalError as exc:
             kind = classify_db_error(exc)
             if kind is None:
@@ -494,5 +488,19 @@ class StorePipeline(CrawlerStage):
 
             self.crawler.spider.record_failure(item.url, kind, f"not stored: {exc}")
             raise DropItem(f"{item.url} not stored: {exc}") from None
-        self.crawler.stats.inc_value(f"aitrack/articles_{outcome}")
+        finally:
+            add_time(self.crawler, "store", (time.perf_counter() - start) * 1000)
         return item
+
+    def _reporter(self, url: str) -> Any:
+        def report(outcome: str, error: sqlite3.Error | None, ms: float) -> None:
+            add_time(self.crawler, "commit", ms)
+            if error is None:
+                self.crawler.stats.inc_value(f"aitrack/articles_{outcome}")
+                return
+            kind = (
+                classify_db_error(error) if isinstance(error, sqlite3.OperationalError) else None
+            ) or "db_error"
+            self.crawler.spider.record_failure(url, kind, f"not stored (batch lost): {error}")
+
+        return report
