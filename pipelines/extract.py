@@ -287,20 +287,30 @@ def prune_clutter(tree: lxml.html.HtmlElement) -> None:
             node = node.getparent()
     limit = max(total * MAX_CLUTTER_SHARE, 1)
     doomed = []
-    for node in tree.iter():
-        if not isinstance(node.tag, str) or paragraph_words.get(node, 0) > limit:
-            continue
-        if node.tag in CLUTTER_TAGS or node.get("role") in CLUTTER_ROLES:
+    # Depth first, not looking inside what is already doomed: on a real news page most
+    # elements sit in menus, footers and teaser rails, which go whole.
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str):
+            continue  # comments and processing instructions
+        if paragraph_words.get(node, 0) <= limit and _is_clutter(node):
             doomed.append(node)
             continue
-        if node.tag in ("html", "body", "main", "article"):
-            continue  # never drop the container that holds the story
-        if any(CLUTTER_TOKEN.search(name) for name in _component_names(node)):
-            doomed.append(node)
+        stack.extend(reversed(node))
     doomed.extend(_signup_boxes(tree))
     for node in doomed:
         if node.getparent() is not None:
             node.drop_tree()
+
+
+def _is_clutter(node: Any) -> bool:
+    """Furniture by its tag, its ARIA role, or the names its attributes give it."""
+    if node.tag in CLUTTER_TAGS or node.get("role") in CLUTTER_ROLES:
+        return True
+    if node.tag in ("html", "body", "main", "article") or not node.attrib:
+        return False  # never drop the container that holds the story
+    return any(CLUTTER_TOKEN.search(name) for name in _component_names(node))
 
 
 def _component_names(node: Any) -> list[str]:
