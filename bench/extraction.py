@@ -2,12 +2,17 @@
 """Extraction quality and speed: aitrack extract side by side with bare trafilatura.
 
 Runs the shared scorers (../shared/eval/score_extraction.py for article bodies,
-score_dates.py for publication dates) over both commands in the same invocation, then
+score_dates.py for publication dates) over both extractors in the same invocation, then
 times both extractors in-process on the same pages, alternating which goes first on
 each page so that machine noise falls on both alike. Prints one table.
 
-    .venv/bin/python bench/extraction.py            # everything (about 10 minutes)
+The scorers run a command per page; here that command posts the page with curl to
+bench/extract_service.py, whose workers call what `aitrack extract` and
+bench/bare_trafilatura.py call (a Python start per page made this take 10 minutes).
+
+    .venv/bin/python bench/extraction.py            # everything (about a minute)
     .venv/bin/python bench/extraction.py --limit 50 # a quick look
+    .venv/bin/python bench/extraction.py --json out.json
 """
 
 from __future__ import annotations
@@ -29,10 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT.parent / "shared" / "eval"
 PY = sys.executable
-COMMANDS = {
-    "aitrack": f"{ROOT / '.venv/bin/aitrack'} extract {{path}} --url {{url}} --format json",
-    "trafilatura": f"{PY} {ROOT / 'bench/bare_trafilatura.py'} {{path}} {{url}}",
-}
+EXTRACTORS = ("aitrack", "trafilatura")
 DATES_LINE = re.compile(r"accuracy=([\d.]+)\s+coverage=([\d.]+)\s+precision=([\d.]+)")
 
 
@@ -112,16 +114,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="only the first N pages of each set")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if not EVAL.is_dir():
         raise SystemExit(f"no evaluation data at {EVAL}")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from extract_service import command, start_service, stop_service
+
+    server, pool, base = start_service(args.jobs)
     rows = {}
-    for name, cmd in COMMANDS.items():
-        print(f"scoring {name} ...", file=sys.stderr)
-        rows[name] = {
-            "body": score_bodies(cmd, args.limit, args.jobs),
-            "dates": score_dates(cmd, args.limit, args.jobs),
-        }
+    try:
+        for name in EXTRACTORS:
+            print(f"scoring {name} ...", file=sys.stderr)
+            cmd = command(base, name)
+            rows[name] = {
+                "body": score_bodies(cmd, args.limit, args.jobs),
+                "dates": score_dates(cmd, args.limit, args.jobs),
+            }
+    finally:
+        stop_service(server, pool)
     print("timing in-process ...", file=sys.stderr)
     speed = time_in_process(args.limit)
     print()
@@ -145,6 +156,19 @@ def main() -> int:
         f"date accuracy {a['dates']['accuracy'] - t['dates']['accuracy']:+.4f}, "
         f"time ratio {speed['aitrack'] / speed['trafilatura']:.2f}x"
     )
+    if args.json:
+        figures = {
+            name: {
+                "f1": row["body"]["f1"],
+                "precision": row["body"]["precision"],
+                "recall": row["body"]["recall"],
+                "date_accuracy": row["dates"]["accuracy"],
+                "date_coverage": row["dates"]["coverage"],
+                "ms_per_page": speed[name],
+            }
+            for name, row in rows.items()
+        }
+        args.json.write_text(json.dumps(figures, indent=2))
     return 0
 
 
