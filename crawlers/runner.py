@@ -26,6 +26,7 @@ from scrapy.utils.project import get_project_settings
 from crawlers.sources import Source
 from crawlers.spiders import SPIDERS
 from crawlers.state import save_index_validators
+from pipelines.offload import shutdown_pool
 from pipelines.store import (
     finish_run,
     mark_abandoned_runs,
@@ -35,7 +36,6 @@ from pipelines.store import (
     sync_sources,
     sync_topics,
 )
-from pipelines.offload import shutdown_pool
 from pipelines.tagging import load_taxonomy
 from pipelines.timing import STAT_PREFIX
 
