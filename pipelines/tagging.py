@@ -119,6 +119,13 @@ class Taxonomy:
     gazetteer: list[tuple[str, str, Term]]  # (kind, canonical name, one of its spellings)
     patterns: list[tuple[str, re.Pattern[str]]]  # (kind, pattern with the name in group 0)
 
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        """Every term's key: the only word prefixes a Document needs to index."""
+        rules = [self.ai, *(t.rules for t in self.topics)]
+        terms = [t for r in rules for t in (*r.terms, *r.exclude)]
+        return frozenset(t.key for t in [*terms, *(g[2] for g in self.gazetteer)])
+
 
 WORD = re.compile(r"\w+")
 KEY_LENGTH = 5
@@ -238,7 +245,7 @@ class Document:
     begin with its key gives the same matches for a fraction of that.
     """
 
-    def __init__(self, paragraphs: list[str]) -> None:
+    def __init__(self, paragraphs: list[str], keys: frozenset[str] | None = None) -> None:
         self.paragraphs = paragraphs
         self.text = "\n".join(paragraphs)
         self.starts = []
@@ -249,11 +256,14 @@ class Document:
         by_word: dict[str, list[int]] = {}
         for match in WORD.finditer(self.text):
             by_word.setdefault(match.group(0).lower()[:KEY_LENGTH], []).append(match.start())
-        # prefix (1 to KEY_LENGTH letters) -> start offsets of the words that begin with it
+        # prefix (1 to KEY_LENGTH letters) -> start offsets of the words that begin with it;
+        # given the taxonomy's keys, only the prefixes some term could start with.
         self.positions: dict[str, list[int]] = {}
         for word, where in by_word.items():
             for k in range(1, len(word) + 1):
-                self.positions.setdefault(word[:k], []).extend(where)
+                prefix = word[:k]
+                if keys is None or prefix in keys:
+                    self.positions.setdefault(prefix, []).extend(where)
 
     def may_contain(self, term: Term) -> bool:
         return term.key in self.positions
@@ -329,7 +339,7 @@ def tag_text(
     """
     taxonomy = taxonomy or load_taxonomy()
     title = title or (hints.title if hints and hints.title else "")
-    doc = Document(split_paragraphs(title, body))
+    doc = Document(split_paragraphs(title, body), taxonomy.keys)
 
     ai_hits = _find_hits(taxonomy.ai, doc)
     ai_score, ai_evidence = _score(ai_hits)
