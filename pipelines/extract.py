@@ -182,6 +182,10 @@ def extract_body(markup: str, url: str) -> str:
         markup,
         url=url,
         with_metadata=False,
+        # No fallback extractors (readability, jusText) to compare with: once the
+        # furniture is pruned they no longer help (body F1 on the shared benchmark:
+        # 0.9688 without them, 0.9679 with) and they cost a fifth of the time.
+        fast=True,
         include_comments=False,
         include_tables=True,
         include_images=False,
