@@ -17,6 +17,10 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
+# An article response yields one item. Scrapy starts CONCURRENT_ITEMS asyncio tasks for
+# every response's output, so its default of 100 cost more than the item itself.
+CONCURRENT_ITEMS = 8
+
 # Bounded work: a stuck server or a huge page must not stall a cron job.
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
