@@ -268,22 +268,29 @@ def datasette_args(db_path: str | Path, metadata_path: str | Path) -> list[str]:
     return args
 
 
-def serve(db_path: str, host: str, port: int) -> int:
-    if not Path(db_path).exists():
-        raise CliError(f"no database at {db_path}: run `aitrack crawl` or `aitrack demo` first")
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(datasette_metadata(db_path), fh)
-    command = [
+def datasette_command(
+    db_path: str | Path, metadata_path: str | Path, host: str, port: int
+) -> list[str]:
+    """The command that serves our site (bench/dbscale.py serves its databases with it)."""
+    return [
         sys.executable,
         "-m",
         "datasette",
         "serve",
-        *datasette_args(db_path, fh.name),
+        *datasette_args(db_path, metadata_path),
         "--host",
         host,
         "--port",
         str(port),
     ]
+
+
+def serve(db_path: str, host: str, port: int) -> int:
+    if not Path(db_path).exists():
+        raise CliError(f"no database at {db_path}: run `aitrack crawl` or `aitrack demo` first")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(datasette_metadata(db_path), fh)
+    command = datasette_command(db_path, fh.name, host, port)
     print(f"aitrack: Datasette at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
     try:
         return subprocess.call(command, cwd=ROOT)

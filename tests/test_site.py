@@ -7,6 +7,9 @@ column, and the security promises: read-only, SQL time limit, crawled text escap
 
 from __future__ import annotations
 
+import random
+import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import feedparser
@@ -99,6 +102,40 @@ async def test_search_highlights_matches_in_snippets(site) -> None:
     assert page.count("<mark>") >= 3
     rows = await get_json(site, "/site/search.json?q=strikes&_shape=array")
     assert any("trike" in r["snippet"] for r in rows)  # stemming: strikes finds strike
+
+
+async def test_search_shows_the_newest_published_of_the_matches_stored_last(
+    site_db, tmp_path
+) -> None:
+    # The `search` query's promise (see its description): of the 2,000 matches stored most
+    # recently, the 100 published last, newest first, whatever order they were stored in.
+    path = tmp_path / "window.db"
+    shutil.copy(site_db, path)
+    days = list(range(2100))
+    random.Random(8).shuffle(days)  # stored in an order unrelated to publication
+    db = sqlite_utils.Database(path)
+    db["articles"].insert_all(
+        {
+            "id": f"ffff{i:012x}",
+            "url": f"http://demo.aitrack.test/window/{i}.html",
+            "source": "civic-ledger",
+            "title": f"Zanzibarian report number {i}",
+            "body": "The zanzibarian ferry operators met the regulator.",
+            "content_hash": f"window-{i}",
+            "cluster_id": f"ffff{i:012x}",
+            "published_at": f"{date(2020, 1, 1) + timedelta(days=day)}T12:00:00+00:00",
+        }
+        for i, day in enumerate(days)
+    )  # the triggers index them as a crawl's writes are indexed
+    db.close()
+    stored_last = sorted(range(100, 2100), key=lambda i: days[i], reverse=True)
+    expected = [f"ffff{i:012x}" for i in stored_last[:100]]
+    newest_overall = sorted(range(2100), key=lambda i: days[i], reverse=True)[:100]
+    assert set(newest_overall) - set(stored_last[:100]), "the window must matter here"
+
+    rows = await get_json(make_datasette(path), "/window/search.json?q=zanzibarian&_shape=array")
+    assert [r["id"] for r in rows] == expected
+    assert all("\x02zanzibarian\x03" in r["snippet"] for r in rows)
 
 
 async def test_articles_table_has_facets_newest_first_and_search(site) -> None:
