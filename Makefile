@@ -35,10 +35,8 @@ test: install system-deps lint ## Lint, then run the test suite
 screenshots: install system-deps ## Refresh docs/screenshot-*.png from the browser test
 	AITRACK_UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_browser.py
 
-bench: install ## Benchmarks (not tests): print figures measured side by side
-	$(VENV)/bin/python bench/incremental.py
-	$(VENV)/bin/python bench/tagging.py
-	$(VENV)/bin/python bench/extraction.py
+bench: install ## Benchmarks (not tests): one table of figures measured side by side
+	$(VENV)/bin/python bench/all.py
 
 lint: install ## ruff check and format check
 	$(VENV)/bin/ruff check .

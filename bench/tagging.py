@@ -9,7 +9,7 @@ Cost: on pages of ../shared/eval/extraction whose article is 800-1,200 words, th
 to tag the extracted text against the time to extract it, measured alternately on the
 same pages (median of per-page ratios).
 
-    .venv/bin/python bench/tagging.py
+    .venv/bin/python bench/tagging.py [--misses] [--json out.json]
 """
 
 from __future__ import annotations
@@ -145,13 +145,22 @@ def main() -> int:
     if "--misses" in sys.argv:
         for item_id, what in q["misses"]:
             print(f"  {item_id}: {what}")
+    figures = {
+        "recall": sum(q["got"].values()) / total_exp,
+        "forbidden": sum(q["forbidden_hit"].values()) / total_fb,
+        "ai_accuracy": q["ai_accuracy"],
+        "items": q["items"],
+    }
     if EVAL.is_dir():
         c = cost()
+        figures["tag_over_extract"] = c["ratio"]
         print(
             f"\ncost on {c['pages']} pages of ~{c['words']:.0f} words: tagging "
             f"{c['tag_ms']:.2f} ms, extraction {c['extract_ms']:.1f} ms (medians); "
             f"tagging/extraction = {c['ratio']:.3f}"
         )
+    if "--json" in sys.argv:
+        Path(sys.argv[sys.argv.index("--json") + 1]).write_text(json.dumps(figures, indent=2))
     return 0
 
 

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""`make bench`: every benchmark in one invocation, and one table of their figures.
+
+Runs, one after the other so that they do not share the two cores:
+  bench/crawl.py       throughput (a)/(f)/(b), where the time goes, incremental, memory
+  bench/dbscale.py     FTS search latency through Datasette at 10k, 100k and 1M articles
+  bench/extraction.py  body F1 and date accuracy (shared scorers), next to trafilatura
+  bench/tagging.py     topic recall, forbidden tags, AI-relevance accuracy
+
+Then prints the table as Markdown (docs/performance.md holds the latest), with the
+acceptance targets of issue 8 beside the figures they apply to.
+
+    .venv/bin/python bench/all.py [--pages 2000] [--rounds 3] [--quick] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+
+
+def run_part(script: str, out: Path, *args: str) -> tuple[dict[str, Any], float]:
+    """Run one bench script with --json; its figures and its wall time."""
+    print(f"== bench/{script} {' '.join(args)}", flush=True)
+    start = time.perf_counter()
+    subprocess.run([PYTHON, str(ROOT / "bench" / script), *args, "--json", str(out)], check=True)
+    return json.loads(out.read_text()), time.perf_counter() - start
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory_kb / 1024**2:.0f} GiB RAM, "
+        f"Linux {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**NOT MET**"
+
+
+def table(figures: dict[str, Any]) -> str:
+    t, m = figures["crawl"]["throughput"], figures["crawl"].get("memory")
+    d, x, g = figures.get("dbscale"), figures.get("extraction"), figures.get("tagging")
+    rows = [
+        ("Crawl throughput", f"site of {t['pages']} pages, median of {t['rounds']} rounds", ""),
+        ("(a) bare Scrapy, download only", f"{t['a_pages_per_s']:.0f} pages/s", ""),
+        ("(f) bare Scrapy + trafilatura (floor)", f"{t['f_pages_per_s']:.1f} pages/s", ""),
+        ("(b) `aitrack crawl` end to end", f"{t['b_pages_per_s']:.1f} pages/s", ""),
+        (
+            "b/f",
+            f"{t['b_over_f']:.2f}",
+            f"≥ 1.2: {verdict(t['b_over_f'] >= 1.2)}",
+        ),
+        ("b/a", f"{t['b_over_a']:.3f}", ""),
+        (
+            "(b) stored, errors",
+            f"{t['b_stored']} stored, {t['b_errors']} errors",
+            verdict(t["b_stored"] >= t["pages"] and t["b_errors"] == 0),
+        ),
+    ]
+    stages = t["stage_ms_per_page"]
+    rows.append(
+        (
+            "Where the time goes (ms per page)",
+            ", ".join(f"{k} {v:.2f}" for k, v in stages.items()),
+            "download is summed latency, the rest CPU time",
+        )
+    )
+    rows.append(
+        (
+            "Incremental: second crawl / first (wall)",
+            f"{t['incremental_wall_ratio']:.3f} ({t['incremental_run_s']:.2f} s run, "
+            f"{t['incremental_bodies']} bodies re-fetched, {t['incremental_pages']} requests)",
+            f"≤ 0.10: {verdict(t['incremental_wall_ratio'] <= 0.10)}",
+        )
+    )
+    if d:
+        for size in d["sizes"]:
+            rows.append(
+                (
+                    f"FTS search, {size['articles']:,} articles",
+                    f"p50 {size['p50_ms']:.1f} ms, p95 {size['p95_ms']:.1f} ms, "
+                    f"{size['bytes_per_article'] / 1024:.1f} KB/article",
+                    "",
+                )
+            )
+        if d.get("p95_ratio_1m_10k") is not None:
+            ratio = d["p95_ratio_1m_10k"]
+            rows.append(("FTS p95 1M / 10k", f"{ratio:.2f}", f"≤ 5: {verdict(ratio <= 5)}"))
+        else:
+            ratio = d["p95_ratio_largest_smallest"]
+            rows.append(("FTS p95 largest / smallest", f"{ratio:.2f}", ""))
+    if m:
+        peaks = ", ".join(f"{int(n):,} pages {mb:.0f} MB" for n, mb in m["peak_rss_mb"].items())
+        rows.append(
+            (
+                "Peak RSS (crawl + workers)",
+                f"{peaks}; ratio {m['ratio']:.2f}",
+                f"≤ 1.5: {verdict(m['ratio'] <= 1.5)}",
+            )
+        )
+    if x:
+        for name, row in x.items():
+            rows.append(
+                (
+                    f"Extraction quality: {name}",
+                    f"F1 {row['f1']:.4f}, date accuracy {row['date_accuracy']:.3f}, "
+                    f"{row['ms_per_page']:.1f} ms/page",
+                    "",
+                )
+            )
+    if g:
+        rows.append(
+            (
+                "Tagging quality",
+                f"recall {g['recall']:.3f}, forbidden {g['forbidden']:.3f}, "
+                f"AI accuracy {g['ai_accuracy']:.3f}"
+                + (
+                    f", cost {g['tag_over_extract']:.3f} of extraction"
+                    if "tag_over_extract" in g
+                    else ""
+                ),
+                "",
+            )
+        )
+    lines = ["| measure | figure | target |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to try the harness")
+    parser.add_argument("--json", type=Path, help="also write all figures here")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    figures: dict[str, Any] = {"machine": machine()}
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="aitrack-bench-") as tmp:
+        out = Path(tmp)
+        crawl_args = ["--pages", str(args.pages), "--rounds", str(args.rounds)]
+        db_args: list[str] = []
+        if args.quick:
+            crawl_args = ["--pages", "200", "--rounds", "1", "--memory", "100,300"]
+            db_args = ["--sizes", "1000,3000"]
+        figures["crawl"], seconds["crawl"] = run_part("crawl.py", out / "c.json", *crawl_args)
+        figures["dbscale"], seconds["dbscale"] = run_part("dbscale.py", out / "d.json", *db_args)
+        if (ROOT.parent / "shared" / "eval").is_dir():
+            figures["extraction"], seconds["extraction"] = run_part("extraction.py", out / "x.json")
+        else:
+            print("no ../shared/eval: extraction quality skipped", file=sys.stderr)
+        figures["tagging"], seconds["tagging"] = run_part("tagging.py", out / "g.json")
+    figures["seconds"] = seconds | {"total": time.perf_counter() - started}
+    print(f"\nmachine: {figures['machine']}")
+    print(
+        f"bench time: {figures['seconds']['total'] / 60:.1f} min ("
+        + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
+        + ")\n"
+    )
+    print(table(figures))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
