@@ -70,6 +70,17 @@ def table(figures: dict[str, Any]) -> str:
         ),
         ("b/a", f"{t['b_over_a']:.3f}", ""),
         (
+            "(b) without worker processes (AITRACK_WORKERS=0)",
+            f"{t['b_inline_pages_per_s']:.1f} pages/s",
+            "what the pool is worth",
+        ),
+        (
+            "(b) with a commit per article (AITRACK_DB_BATCH=1)",
+            f"{t['b_unbatched_pages_per_s']:.1f} pages/s; writing an article takes "
+            f"{t['write_ms']['b_unbatched']:.2f} ms against {t['write_ms']['b']:.2f} ms batched",
+            "what batching is worth",
+        ),
+        (
             "(b) stored, errors",
             f"{t['b_stored']} stored, {t['b_errors']} errors",
             verdict(t["b_stored"] >= t["pages"] and t["b_errors"] == 0),

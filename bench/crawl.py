@@ -8,6 +8,9 @@ served on 127.0.0.1 by its own process. Then, in alternating rounds:
   (f) the same spider calling trafilatura with metadata      (the floor to beat)
   (b) `aitrack crawl` end to end into a new SQLite file, then a second crawl of the
       unchanged site into the same file (the incremental case)
+  and, to show what each optimisation is worth, (b) again with extraction and tagging
+  on the reactor thread (AITRACK_WORKERS=0) and with a commit per article
+  (AITRACK_DB_BATCH=1)
 
 All three use the same concurrency and no throttling (aitrack's politeness settings
 are for other people's servers: AutoThrottle off and the per-domain limit raised here).
@@ -154,13 +157,25 @@ def aitrack(base: str, db: Path, pages: int, concurrency: int, *settings: str) -
 def crawl_rounds(pages: int, rounds: int, concurrency: int, work: Path) -> dict[str, Any]:
     process, base = start_site(pages)
     try:
-        runs: dict[str, list[dict[str, Any]]] = {"a": [], "f": [], "b": [], "b2": []}
+        runs: dict[str, list[dict[str, Any]]] = {
+            "a": [],
+            "f": [],
+            "b": [],
+            "b2": [],
+            "b_inline": [],
+            "b_unbatched": [],
+        }
         for n in range(rounds):
             runs["a"].append(bare("download", base, concurrency))
             runs["f"].append(bare("trafilatura", base, concurrency))
             db = work / f"round{n}.db"
             runs["b"].append(aitrack(base, db, pages, concurrency))
             runs["b2"].append(aitrack(base, db, pages, concurrency))
+            for key, setting in (
+                ("b_inline", "AITRACK_WORKERS=0"),
+                ("b_unbatched", "AITRACK_DB_BATCH=1"),
+            ):
+                runs[key].append(aitrack(base, work / f"{key}{n}.db", pages, concurrency, setting))
             a, f, b, b2 = (runs[k][-1] for k in ("a", "f", "b", "b2"))
             print(
                 f"round {n + 1}: (a) {a['pages'] / a['seconds']:.0f} pages/s, "
@@ -190,6 +205,10 @@ def summarise(runs: dict[str, list[dict[str, Any]]], pages: int) -> dict[str, An
         (rb["bodies"] / rb["seconds"]) / (ra["pages"] / ra["seconds"])
         for rb, ra in zip(runs["b"], runs["a"], strict=True)
     )
+    variants = {
+        key: statistics.median(r["bodies"] / r["seconds"] for r in runs[key])
+        for key in ("b_inline", "b_unbatched")
+    }
     second = statistics.median(
         r2["wall_s"] / r1["wall_s"] for r1, r2 in zip(runs["b"], runs["b2"], strict=True)
     )
@@ -205,6 +224,16 @@ def summarise(runs: dict[str, list[dict[str, Any]]], pages: int) -> dict[str, An
         "b_pages_per_s": b,
         "b_over_f": b_over_f,
         "b_over_a": b_over_a,
+        "b_inline_pages_per_s": variants["b_inline"],
+        "b_unbatched_pages_per_s": variants["b_unbatched"],
+        # The writes' own cost per article, batched and not (store + commit stages).
+        "write_ms": {
+            key: statistics.median(
+                (r["time_ms"].get("store", 0.0) + r["time_ms"].get("commit", 0.0)) / r["bodies"]
+                for r in runs[key]
+            )
+            for key in ("b", "b_unbatched")
+        },
         "b_stored": min(r["stored"] for r in runs["b"]),
         "b_errors": max(r["errors"] for r in runs["b"]),
         "wall_s": {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items()},
@@ -256,6 +285,8 @@ def main() -> int:
     print(
         f"\n(a) {t['a_pages_per_s']:.0f} pages/s, (f) {t['f_pages_per_s']:.1f}, "
         f"(b) {t['b_pages_per_s']:.1f}; b/f {t['b_over_f']:.2f}, b/a {t['b_over_a']:.3f}\n"
+        f"(b) with AITRACK_WORKERS=0 {t['b_inline_pages_per_s']:.1f}, with AITRACK_DB_BATCH=1 "
+        f"{t['b_unbatched_pages_per_s']:.1f}\n"
         f"second crawl: {t['incremental_wall_ratio']:.3f} of the first's wall time, "
         f"{t['incremental_bodies']} bodies re-fetched\n"
         "ms per page: " + ", ".join(f"{k} {v:.2f}" for k, v in t["stage_ms_per_page"].items())
