@@ -10,6 +10,7 @@ import argparse
 import gzip
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -292,9 +293,15 @@ def serve(db_path: str, host: str, port: int) -> int:
         json.dump(datasette_metadata(db_path), fh)
     command = datasette_command(db_path, fh.name, host, port)
     print(f"aitrack: Datasette at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
+    child = subprocess.Popen(command, cwd=ROOT)
+    # A service manager or a test stops us with SIGTERM, which reaches only this process
+    # (Ctrl-C reaches the whole process group): pass it on, or Datasette outlives us.
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     try:
-        return subprocess.call(command, cwd=ROOT)
+        return child.wait()
     except KeyboardInterrupt:
+        child.terminate()
+        child.wait()
         return 0
     finally:
         os.unlink(fh.name)
