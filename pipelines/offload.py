@@ -44,16 +44,9 @@ def worker_count(setting: Any) -> int:
     return count
 
 
-WORKER_NICENESS = 10
-
-
 def _warm() -> None:
     from pipelines.tagging import load_taxonomy
 
-    # Below the crawl process in priority: its reactor thread downloads, stores and
-    # feeds the workers, and with every core busy extracting it would otherwise wait
-    # for a time slice at each step, leaving the workers without pages.
-    os.nice(WORKER_NICENESS)
     load_taxonomy()  # compile the default taxonomy once per worker, not per page
 
 
