@@ -91,7 +91,7 @@ def table(figures: dict[str, Any]) -> str:
         (
             "Where the time goes (ms per page)",
             ", ".join(f"{k} {v:.2f}" for k, v in stages.items()),
-            "download is summed latency, the rest CPU time",
+            "download: summed latency; extract, tag: timed in the workers",
         )
     )
     rows.append(
