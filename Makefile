@@ -26,6 +26,12 @@ $(CHROMIUM):
 
 system-deps: $(CHROMIUM) ## Install the Debian packages the tests need (needs root)
 
+# curl: the shared scorers run a command per page, and bench/extraction.py's is curl.
+CURL := /usr/bin/curl
+$(CURL):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl
+
 demo: install ## Crawl the bundled demo site on 127.0.0.1, then serve it with Datasette
 	$(VENV)/bin/aitrack demo
 
@@ -35,7 +41,7 @@ test: install system-deps lint ## Lint, then run the test suite
 screenshots: install system-deps ## Refresh docs/screenshot-*.png from the browser test
 	AITRACK_UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_browser.py
 
-bench: install ## Benchmarks (not tests): one table of figures measured side by side
+bench: install $(CURL) ## Benchmarks (not tests): one table of figures measured side by side
 	$(VENV)/bin/python bench/all.py
 
 lint: install ## ruff check and format check
