@@ -218,3 +218,38 @@ def test_demo_sources_crawl_through_the_demo_proxy(tmp_path, demo_server) -> Non
     assert result.returncode == 0, result.stderr[-3000:]
     db = sqlite_utils.Database(tmp_path / "d.db")
     assert db["articles"].count == 10
+
+
+def test_worker_processes_store_what_the_reactor_thread_stores(tmp_path, demo_server) -> None:
+    """Extraction and tagging in a process pool (the default on 2+ cores) and inline on
+    the reactor thread (AITRACK_WORKERS=0) give the same rows, tags and entities."""
+
+    def crawl_demo(workers: int) -> dict[str, list]:
+        path = tmp_path / f"w{workers}.db"
+        result = run_aitrack(
+            "crawl",
+            "--sources",
+            str(DATA / "demo" / "sources.yaml"),
+            "--db",
+            str(path),
+            "--quiet",
+            "-s",
+            f"AITRACK_WORKERS={workers}",
+            env={"http_proxy": demo_server.base_url},
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        db = sqlite_utils.Database(path)
+        return {
+            "articles": list(
+                db.execute(
+                    "select id, title, published_at, published_source, body, is_ai, topics "
+                    "from articles order by id"
+                )
+            ),
+            "topics": list(db.execute("select * from article_topics order by 1, 2")),
+            "entities": list(db.execute("select * from article_entities order by 1, 2")),
+        }
+
+    inline, pooled = crawl_demo(0), crawl_demo(2)
+    assert len(inline["articles"]) == 53
+    assert pooled == inline
