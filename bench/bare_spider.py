@@ -40,8 +40,8 @@ from collections.abc import AsyncIterator, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-# Run as a script, bench/ comes first on sys.path, and bench/incremental.py would shadow
-# the `incremental` package Twisted imports.
+# Run as a script, bench/ comes first on sys.path, where a script's name can shadow a
+# package Scrapy or Twisted imports (incremental.py once did).
 BENCH = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
 

@@ -43,8 +43,8 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, bench/ would come first on sys.path, where its scripts shadow packages
-# (bench/incremental.py hides Twisted's `incremental`): import from the root instead.
+# Run as a script, bench/ would come first on sys.path, where a script's name can shadow
+# a package (one called incremental.py once hid Twisted's): import from the root instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from bench.site_pages import (  # noqa: E402  (re-exported for the harness and tests)

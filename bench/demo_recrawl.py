@@ -6,7 +6,7 @@ Prints, per round, the wall time of each whole `aitrack demo --no-serve` process
 run's own duration (crawl_runs.duration_s, which leaves out interpreter start-up), the
 article bodies the second crawl downloaded, and the medians and ratios.
 
-    .venv/bin/python bench/incremental.py
+    .venv/bin/python bench/demo_recrawl.py
 """
 
 from __future__ import annotations
