@@ -32,8 +32,7 @@ def run_aitrack(html: bytes, url: str) -> dict | None:
 
 
 def run_trafilatura(html: bytes, url: str) -> dict | None:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bare_trafilatura import extract
+    from bench.bare_trafilatura import extract
 
     return extract(html, url or None)
 

@@ -14,6 +14,7 @@ same pages (median of per-page ratios).
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import statistics
@@ -116,6 +117,10 @@ def cost(limit_pages: int = 30) -> dict:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="list the items it got wrong")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
     items = load_items()
     q = quality(items)
     print(f"labeled items: {q['items']} (tests/fixtures/tagging)\n")
@@ -142,7 +147,7 @@ def main() -> int:
         "(recall: expected tags assigned; forbidden: share of must-not tags assigned;"
         " precision: assigned tags that were expected)"
     )
-    if "--misses" in sys.argv:
+    if args.misses:
         for item_id, what in q["misses"]:
             print(f"  {item_id}: {what}")
     figures = {
@@ -159,8 +164,8 @@ def main() -> int:
             f"{c['tag_ms']:.2f} ms, extraction {c['extract_ms']:.1f} ms (medians); "
             f"tagging/extraction = {c['ratio']:.3f}"
         )
-    if "--json" in sys.argv:
-        Path(sys.argv[sys.argv.index("--json") + 1]).write_text(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
     return 0
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 import sqlite_utils
 
 from crawlers.items import Article
-from pipelines.timing import CrawlerStage, timed
+from pipelines.timing import WriterStage, timed
 
 PUNCT_SPACE = re.compile(r"\s+")
 
@@ -40,22 +39,12 @@ def find_cluster(db: sqlite_utils.Database, digest: str, article_id: str) -> str
     return other[0] if other and other[0] else article_id
 
 
-class DedupePipeline(CrawlerStage):
+class DedupePipeline(WriterStage):
     """Sets `content_hash` and `cluster_id`; counts duplicates in the crawl's stats.
 
     Reads through the run's writer (pipelines.writer): only its connection sees the
     articles of the batch it has not committed yet.
     """
-
-    def open_spider(self, spider: Any = None) -> None:
-        from pipelines.writer import acquire_crawl_writer
-
-        self.writer = acquire_crawl_writer(self.crawler.settings)
-
-    def close_spider(self, spider: Any = None) -> None:
-        from pipelines.writer import release_writer
-
-        release_writer(self.crawler.settings.get("AITRACK_DB"))
 
     @timed("dedupe")
     def process_item(self, item: Article) -> Article:

@@ -23,7 +23,7 @@ from crawlers.items import Article
 from crawlers.sources import Source
 from pipelines.dates import now_iso, to_utc
 from pipelines.tagging import Taxonomy
-from pipelines.timing import CrawlerStage, add_time
+from pipelines.timing import WriterStage, add_time
 
 migrations = Migrations("aitrack")
 
@@ -449,7 +449,7 @@ DB_ATTEMPTS = 3
 DB_BACKOFF_S = 1.0
 
 
-def classify_db_error(exc: sqlite3.OperationalError) -> str | None:
+def classify_db_error(exc: sqlite3.Error) -> str | None:
     """A short kind for database faults the crawl survives, or None for a bug."""
     message = str(exc).lower()
     if "locked" in message or "busy" in message:
@@ -481,19 +481,9 @@ def store_with_retry(
     raise AssertionError("unreachable")
 
 
-class StorePipeline(CrawlerStage):
+class StorePipeline(WriterStage):
     """Writes each article into the run's open batch (pipelines.writer) and counts the
     outcome once the batch is committed."""
-
-    def open_spider(self, spider: Any = None) -> None:
-        from pipelines.writer import acquire_crawl_writer
-
-        self.writer = acquire_crawl_writer(self.crawler.settings)
-
-    def close_spider(self, spider: Any = None) -> None:
-        from pipelines.writer import release_writer
-
-        release_writer(self.crawler.settings.get("AITRACK_DB"))
 
     def process_item(self, item: Article) -> Article:
         start = time.perf_counter()
@@ -521,9 +511,7 @@ class StorePipeline(CrawlerStage):
             if error is None:
                 self.crawler.stats.inc_value(f"aitrack/articles_{outcome}")
                 return
-            kind = (
-                classify_db_error(error) if isinstance(error, sqlite3.OperationalError) else None
-            ) or "db_error"
+            kind = classify_db_error(error) or "db_error"
             self.crawler.spider.record_failure(url, kind, f"not stored (batch lost): {error}")
 
         return report

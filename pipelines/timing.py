@@ -49,3 +49,17 @@ class CrawlerStage:
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
         return cls(crawler)
+
+
+class WriterStage(CrawlerStage):
+    """A stage that works through the run's one write connection (pipelines.writer)."""
+
+    def open_spider(self, spider: Any = None) -> None:
+        from pipelines.writer import acquire_crawl_writer
+
+        self.writer = acquire_crawl_writer(self.crawler.settings)
+
+    def close_spider(self, spider: Any = None) -> None:
+        from pipelines.writer import release_writer
+
+        release_writer(self.crawler.settings.get("AITRACK_DB"))

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 import sqlite_utils
@@ -68,6 +71,30 @@ def sources_yaml(entries: list[str]) -> str:
 def write_sources(path: Path, entries: list[str]) -> Path:
     path.write_text(sources_yaml(entries))
     return path
+
+
+def start_serve(db: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A real `aitrack serve` of db on a free port, once it answers: (process, base URL)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawlers.cli", "serve", "--db", str(db), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urlopen(base + "/-/versions.json", timeout=1)
+            return proc, base
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode()) from None
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"aitrack serve did not answer at {base}")
 
 
 def demo_manifest() -> list[dict]:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from crawlers import DATA
-from tests.conftest import run_aitrack
+from tests.conftest import run_aitrack, start_serve
 
 PAGE = DATA / "demo/site/civic-ledger/2024/05/18/colorado-ai-act-signed.html"
 EXTRACT_KEYS = {
@@ -127,26 +127,9 @@ def test_serve_stopped_by_sigterm_stops_datasette_too(demo_db: Path) -> None:
     """cron, systemd and our own tests stop `aitrack serve` with SIGTERM: the Datasette
     process it started must not be left running (it was, holding its port)."""
     import signal
-    import socket
-    import subprocess
-    import sys
     import time
-    from urllib.request import urlopen
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crawlers.cli", "serve", "--db", str(demo_db), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    proc, _base = start_serve(demo_db)
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
     assert children, "aitrack serve started no Datasette process"
     proc.send_signal(signal.SIGTERM)
