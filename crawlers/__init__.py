@@ -1,7 +1,5 @@
-"""aitrack's Scrapy project: settings, the Article item, the sources catalogue and spiders."""
+"""aitrack's Scrapy project: settings, the sources catalogue, spiders and the run."""
 
-from pathlib import Path
+from pipelines import DATA, ROOT
 
-#: The repository root; data/ lives beside the packages (editable install).
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
+__all__ = ["DATA", "ROOT"]

@@ -187,16 +187,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from crawlers.demo_server import DEMO_BASE, DEMO_SOURCES, start_demo_server
 
     server = start_demo_server()
-    # Scrapy's HttpProxyMiddleware reads the standard proxy variables: the demo server
-    # answers for http://demo.aitrack.test/, the address the demo sources use.
-    os.environ["http_proxy"] = server.base_url
     print(
         f"aitrack: demo site serving at {server.base_url}/ (and as the proxy for {DEMO_BASE}/)",
         file=sys.stderr,
     )
     sources = _load(str(DEMO_SOURCES))
-    # The demo server is ours and local: no need to pace requests as for a real site.
-    overrides = {"AUTOTHROTTLE_START_DELAY": 0.0, "AUTOTHROTTLE_ENABLED": False}
+    # The demo server answers for http://demo.aitrack.test/, the address the demo
+    # sources use. It is ours and local: no need to pace requests as for a real site.
+    overrides = {
+        "AITRACK_PROXY": server.base_url,
+        "AUTOTHROTTLE_START_DELAY": 0.0,
+        "AUTOTHROTTLE_ENABLED": False,
+    }
     report = _crawl(sources, args, str(DEMO_SOURCES), overrides)
     print(report.summary(), file=sys.stderr)
     print(demo_summary(args.db, report))

@@ -19,6 +19,7 @@ import hashlib
 import mimetypes
 import threading
 import time
+from collections.abc import Iterator
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,10 +48,12 @@ class DemoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_HEAD(self) -> None:  # noqa: N802 (http.server's naming)
-        self._serve(head=True)
+        with self.server.track(self.path):
+            self._serve(head=True)
 
     def do_GET(self) -> None:  # noqa: N802
-        self._serve(head=False)
+        with self.server.track(self.path):
+            self._serve(head=False)
 
     def _serve(self, head: bool) -> None:
         if self.server.delay:
@@ -147,6 +150,25 @@ class DemoServer(ThreadingHTTPServer):
         self.root = root.resolve()
         self.verbose = verbose
         self.delay = delay
+        # What tests measure at the server: each request's path, start and end (monotonic
+        # seconds), and the most requests it ever had in flight at once.
+        self.requests: list[tuple[str, float, float]] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def track(self, path: str) -> Iterator[None]:
+        start = time.monotonic()
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                self.requests.append((path, start, time.monotonic()))
 
     @property
     def base_url(self) -> str:

@@ -135,6 +135,24 @@ class ConditionalGetMiddleware:
         return response
 
 
+class ProxyMiddleware:
+    """Sends every request through AITRACK_PROXY when it is set (the demo's local
+    server answers for demo.aitrack.test). A setting, not the process's http_proxy
+    variable, so that a run changes nothing outside itself."""
+
+    def __init__(self, proxy: str | None) -> None:
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ProxyMiddleware:
+        return cls(crawler.settings.get("AITRACK_PROXY"))
+
+    def process_request(self, request: Request) -> None:
+        if self.proxy and "proxy" not in request.meta:
+            request.meta["proxy"] = self.proxy
+        return None
+
+
 class ArchiveMiddleware:
     """Writes every response, with its request, to a WARC file when AITRACK_ARCHIVE_DIR
     is set: one gzipped file per source and run, `<run>-<source>.warc.gz`.

@@ -10,7 +10,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,10 +25,11 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
+from crawlers.context import RunContext
 from crawlers.sources import Source
 from crawlers.spiders import SPIDERS
 from crawlers.state import save_index_validators
-from pipelines.offload import shutdown_pool
+from crawlers.stats import STAT_PREFIX
 from pipelines.store import (
     finish_run,
     mark_abandoned_runs,
@@ -37,10 +40,10 @@ from pipelines.store import (
     sync_topics,
 )
 from pipelines.tagging import load_taxonomy
-from pipelines.timing import STAT_PREFIX
 
 # Exit statuses (cron and docs/operations.md depend on them).
 EXIT_OK, EXIT_SOME_FAILED, EXIT_FAILED, EXIT_ALREADY_RUNNING = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report)
 # Per source and run; the counts by kind in errors_by_kind are always complete.
 MAX_FAILURES_KEPT = 1000
 OK_CLOSE_REASONS = {"finished", "closespider_pagecount", "closespider_itemcount"}
@@ -103,7 +106,7 @@ class SourceResult:
 @dataclass
 class RunReport:
     run_id: int
-    status: str  # ok | partial | failed
+    status: str  # ok | partial | failed | interrupted
     sources: list[SourceResult]
     skipped: dict[str, str]  # slug -> why it was not crawled
     duration_s: float = 0.0
@@ -111,7 +114,11 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        return {"ok": EXIT_OK, "partial": EXIT_SOME_FAILED}.get(self.status, EXIT_FAILED)
+        return {
+            "ok": EXIT_OK,
+            "partial": EXIT_SOME_FAILED,
+            "interrupted": EXIT_INTERRUPTED,
+        }.get(self.status, EXIT_FAILED)
 
     def total(self, name: str) -> int:
         return sum(getattr(s, name) for s in self.sources)
@@ -193,25 +200,37 @@ def _run_locked(
         "scrapy.utils.log",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    context = RunContext.open(db_path, run_id, settings)
     crawlers: list[tuple[Source, Crawler]] = []
-    for source in active:
-        crawler = process.create_crawler(SPIDERS[source.kind])
-        # A backstop behind the spider's own cap on article requests (max_pages): index
-        # pages, robots.txt and retries count here too. Not frozen until crawl() starts.
-        crawler.settings.set("CLOSESPIDER_PAGECOUNT", 2 * source.max_pages + 20, priority="cmdline")
-        crawlers.append((source, crawler))
-        process.crawl(crawler, source=source)
-    if crawlers:
-        if progress:
-            _show_progress([c for _, c in crawlers])
-        try:
-            process.start()
-        finally:
-            shutdown_pool()
-        if progress:
-            sys.stderr.write("\n")
+    try:
+        for source in active:
+            crawler = process.create_crawler(SPIDERS[source.kind])
+            context.attach(crawler)
+            # A backstop behind the spider's own cap on article requests (max_pages):
+            # index pages, robots.txt and retries count here too.
+            crawler.settings.set(
+                "CLOSESPIDER_PAGECOUNT", 2 * source.max_pages + 20, priority="cmdline"
+            )
+            crawlers.append((source, crawler))
+            process.crawl(crawler, source=source)
+        if crawlers:
+            if progress:
+                _show_progress([c for _, c in crawlers])
+            with stop_on_signals(process, context, db_path, run_id, settings):
+                process.start(install_signal_handlers=False)
+            if progress:
+                sys.stderr.write("\n")
+    finally:
+        writer_done = context.close()
+    if not writer_done:
+        log.error("the writer did not finish in time: its last batch is not stored")
     results = [collect_result(source, crawler) for source, crawler in crawlers]
-    if not results:
+    if context.interrupted:
+        status = "interrupted"
+        for r in results:
+            if r.error and r.error.startswith("spider closed: shutdown"):
+                r.ok, r.error = True, None  # stopped on request, not broken
+    elif not results:
         status = "failed"
     elif all(r.ok for r in results):
         status = "ok"
@@ -222,7 +241,7 @@ def _run_locked(
     report = RunReport(run_id, status, results, skipped)
     for source, crawler in crawlers:
         result = next(r for r in results if r.slug == source.slug)
-        if result.ok and not result.failures:
+        if result.ok and not result.failures and not context.interrupted:
             save_index_validators(db, getattr(crawler.spider, "index_validators", {}))
     for r in results:
         flag = record_source_health(
@@ -280,6 +299,58 @@ def _run_locked(
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return report
+
+
+@contextmanager
+def stop_on_signals(
+    process: CrawlerProcess, context: RunContext, db_path: str | Path, run_id: int, settings: Any
+) -> Iterator[None]:
+    """SIGINT or SIGTERM: stop fetching, finish the pages in hand and the open batch,
+    and let the run end as `interrupted`. A second signal, or a first one that has not
+    finished within AITRACK_STOP_GRACE seconds, exits at once (the workers with it).
+    """
+    from twisted.internet import reactor
+
+    grace = settings.getfloat("AITRACK_STOP_GRACE", 10.0)
+
+    def force(signame: str) -> None:
+        context.pool.kill()
+        mark_interrupted_now(db_path, run_id)
+        sys.stderr.write(f"\naitrack: {signame} again: stopped at once\n")
+        os._exit(EXIT_INTERRUPTED)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        signame = signal.Signals(signum).name
+        if context.interrupted:
+            force(signame)
+        context.interrupted = signame
+        reactor.callFromThread(log.warning, "%s: finishing the current pages", signame)
+        reactor.callFromThread(process.stop)
+        timer = threading.Timer(grace, force, args=(f"{signame} not done in {grace:.0f}s",))
+        timer.daemon = True
+        timer.start()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def mark_interrupted_now(db_path: str | Path, run_id: int) -> None:
+    """Best effort, in half a second at most: the run is left `interrupted`, not
+    `running` (a later run would otherwise call it abandoned)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(db_path, timeout=0.5) as conn:
+            conn.execute(
+                "update crawl_runs set status = 'interrupted' where id = ? and status = 'running'",
+                [run_id],
+            )
+    except sqlite3.Error:
+        pass
 
 
 def _show_progress(crawlers: list[Crawler]) -> None:

@@ -31,7 +31,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
 DEPTH_LIMIT = 5
 
-# Scrapy's default, stated because pipelines/offload.py awaits asyncio futures.
+# Scrapy's default, stated because the pipelines await asyncio futures.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 COOKIES_ENABLED = False
@@ -45,21 +45,24 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.TruncatedBodyMiddleware": 595,
     # After HttpCompressionMiddleware (590) on the way in: the archive keeps decoded bodies.
     "crawlers.middlewares.ArchiveMiddleware": 580,
+    # Before HttpProxyMiddleware (750), which honours the proxy this sets.
+    "crawlers.middlewares.ProxyMiddleware": 740,
+    # Last before the download: a slot per host shared by every source of the run.
+    "crawlers.politeness.HostLimitMiddleware": 960,
 }
 
 EXTENSIONS = {"crawlers.extensions.UnhandledErrorCounter": 500}
 
+# Thin shells: processing (pipelines.process, in worker processes), then the writer.
 ITEM_PIPELINES = {
-    "pipelines.urls.UrlsPipeline": 100,
-    "pipelines.extract.ExtractPipeline": 200,
-    "pipelines.tagging.TaggingPipeline": 300,
-    "pipelines.dedupe.DedupePipeline": 400,
-    "pipelines.store.StorePipeline": 500,
+    "crawlers.pipelines.ProcessPipeline": 200,
+    "crawlers.pipelines.StorePipeline": 500,
 }
 
 # Set per run by crawlers.runner.
 AITRACK_DB = "data/aitrack.db"
 AITRACK_RUN_ID = None
+AITRACK_PROXY = None  # e.g. http://127.0.0.1:PORT: every request goes through it
 AITRACK_ARCHIVE_DIR = None  # set (e.g. data/archive) to write every response to WARC
 # Worker processes for extraction and tagging (pipelines/offload.py): "auto" is one per
 # core (none on a single core); 0 runs them on the reactor thread.
@@ -73,6 +76,11 @@ AITRACK_DB_BUSY_TIMEOUT = 30.0  # seconds to wait for another writer, per attemp
 # a batch closes at this many articles or this many seconds. 1 = a commit per article.
 AITRACK_DB_BATCH = 50
 AITRACK_DB_BATCH_SECONDS = 1.0
+# Articles waiting for the writer's thread; when full, the crawl waits (back-pressure).
+AITRACK_WRITER_QUEUE = 2000
+# After Ctrl-C or SIGTERM, seconds to finish the current pages and batch before giving
+# up as a second signal would.
+AITRACK_STOP_GRACE = 10.0
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

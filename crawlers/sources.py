@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from parsel.csstranslator import HTMLTranslator
+
+from pipelines.model import Api, Listing, Source
 
 KINDS = ("feed", "sitemap", "listing", "api")
 CATEGORIES = ("news", "government", "court", "union", "aggregator")
@@ -42,50 +43,11 @@ API_KEYS = {"items": True, "fields": True, "next_page": False, "follow": False}
 API_FIELDS = {"url", "title", "published", "updated", "summary", "author", "kind"}
 
 
+__all__ = ["Api", "Listing", "Source", "SourcesError", "load_sources", "select_sources"]
+
+
 class SourcesError(ValueError):
     """A sources file that cannot be used; the message names file, entry and field."""
-
-
-@dataclass(frozen=True)
-class Listing:
-    links: str
-    next_page: str | None = None
-    max_index_pages: int = 5
-
-
-@dataclass(frozen=True)
-class Api:
-    items: str
-    fields: dict[str, str]
-    next_page: str | None = None
-    follow: bool = True
-
-
-@dataclass(frozen=True)
-class Source:
-    slug: str
-    name: str
-    kind: str
-    urls: tuple[str, ...]
-    publisher: str
-    category: str
-    jurisdiction: str
-    language: str = "en"
-    verified: str | None = None
-    notes: str | None = None
-    refresh_hours: float = 24.0
-    max_pages: int = 500
-    requires_env: tuple[str, ...] = ()
-    headers: dict[str, str] = field(default_factory=dict)
-    allow: str | None = None
-    enabled: bool = True
-    disabled_reason: str | None = None
-    listing: Listing | None = None
-    api: Api | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.enabled and self.disabled_reason is None
 
 
 def load_sources(path: str | Path, env: dict[str, str] | None = None) -> list[Source]:

@@ -2,7 +2,8 @@
 
 Republished wire copy is the common case. Both rows are kept (each source's copy is
 provenance a researcher may need) and share a `cluster_id`, which is the id of the
-first copy stored.
+first copy stored. The hash is computed with the page (pipelines.process); the cluster
+is looked up by the writer, the one connection that sees its own uncommitted batch.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import hashlib
 import re
 
 import sqlite_utils
-
-from crawlers.items import Article
-from pipelines.timing import WriterStage, timed
 
 PUNCT_SPACE = re.compile(r"\s+")
 
@@ -37,22 +35,3 @@ def find_cluster(db: sqlite_utils.Database, digest: str, article_id: str) -> str
         [digest, article_id],
     ).fetchone()
     return other[0] if other and other[0] else article_id
-
-
-class DedupePipeline(WriterStage):
-    """Sets `content_hash` and `cluster_id`; counts duplicates in the crawl's stats.
-
-    Reads through the run's writer (pipelines.writer): only its connection sees the
-    articles of the batch it has not committed yet.
-    """
-
-    @timed("dedupe")
-    def process_item(self, item: Article) -> Article:
-        if item.not_modified:
-            return item
-        assert item.id is not None
-        item.content_hash = content_hash(item.extracted.text)
-        item.cluster_id = find_cluster(self.writer.db, item.content_hash, item.id)
-        if item.cluster_id != item.id:
-            self.crawler.stats.inc_value("aitrack/duplicates")
-        return item

@@ -1,15 +1,20 @@
-"""CPU-heavy stages off the reactor thread: one process pool for the whole run.
+"""CPU-heavy processing off the reactor thread: one pool of worker processes per run.
 
 Scrapy's reactor is a single thread, so a page being extracted in a callback or pipeline
-stops every download and every other page on that core. Extraction and tagging are pure
-functions of the page, so they run in worker processes instead, one per core by
-default, while the reactor keeps downloading and storing. Every crawler of a run (one
-per source) shares the pool, so a run uses `AITRACK_WORKERS` processes however many
-sources it has. `AITRACK_WORKERS = 0` runs the stages inline, as before (useful on one
-core, or to profile).
+stops every download and every other page on that core. Processing a page is a pure
+function (pipelines.process), so it runs in worker processes instead, one per core by
+default, while the reactor keeps downloading. Every crawler of a run shares the run's
+pool (crawlers.context). `WorkerPool(0)` runs the function inline (one core, profiling).
 
-The pool is started on first use, so a run that fetches no article (an unchanged site
-answering 304s) never pays for starting it.
+Lifecycle, because a pool that outlives its command is a leak an operator pays for:
+- the pool starts on first use, so a run that fetches no article never pays for it;
+- workers come from a fork server (forking the crawl process would copy its threads'
+  locks); each worker watches the crawl process through a pidfd and exits when it
+  dies, however it dies (`kill -9` included). The fork server then sees its last
+  client gone and exits, and so does multiprocessing's resource tracker;
+- workers ignore SIGINT and SIGTERM: Ctrl-C reaches the whole process group, and a
+  KeyboardInterrupt raised in a worker used to come back as a page's result;
+- `close()` never waits on a stuck worker: it asks, waits briefly, then kills.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import select
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -27,9 +35,8 @@ T = TypeVar("T")
 
 # Imported once by the fork server, so each worker starts warm (trafilatura and lxml
 # take most of a second to import).
-PRELOAD = ["pipelines.extract", "pipelines.tagging"]
-
-_pool: ProcessPoolExecutor | None = None
+PRELOAD = ["pipelines.process"]
+JOIN_SECONDS = 2.0
 
 
 def worker_count(setting: Any) -> int:
@@ -38,65 +45,128 @@ def worker_count(setting: Any) -> int:
     if setting is None or str(setting).strip().lower() in ("", "auto"):
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         return cores if cores > 1 else 0
-    count = int(setting)
+    try:
+        count = int(setting)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"AITRACK_WORKERS must be a whole number or auto, not {setting!r}"
+        ) from None
     if count < 0:
         raise ValueError(f"AITRACK_WORKERS must be 0 or more, not {count}")
     return count
 
 
-def _warm() -> None:
+def _start_worker(owner: int) -> None:
+    """Each worker: leave SIGINT and SIGTERM to the owner, and die with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
     from pipelines.tagging import load_taxonomy
 
     load_taxonomy()  # compile the default taxonomy once per worker, not per page
 
 
-def get_pool(size: int) -> ProcessPoolExecutor:
-    """The run's pool, started on first use. A fork server, not plain fork: forking the
-    crawl process would copy its threads' locks (Twisted's thread pool, SQLite)."""
-    global _pool
-    if _pool is None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
-        _pool = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_warm)
-    return _pool
-
-
-def shutdown_pool() -> None:
-    """Stop the workers (the runner calls this when the crawl ends)."""
-    global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
-
-
-def timed_call(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
-    """fn(*args) and the milliseconds it took, measured where it ran (in the worker)."""
-    start = time.perf_counter()
-    result = fn(*args)
-    return result, (time.perf_counter() - start) * 1000
-
-
-async def run_timed(workers: int, fn: Callable[..., T], *args: Any) -> tuple[T, float]:
-    """Run fn(*args) in the pool (inline when workers is 0); returns (result, ms).
-
-    fn and its arguments are pickled to the worker, so fn must be a module-level
-    function. An exception fn raises is raised here, in the caller.
-    """
-    if workers <= 0:
-        return timed_call(fn, *args)
-    pool = get_pool(workers)
+def _exit_with(owner: int) -> None:
+    """Block until the owner process ends, then end this one. A pidfd reports the exit
+    of exactly that process (no polling, no pid reuse); the worker's own parent is the
+    fork server, so the kernel's parent-death signal would not see the owner die."""
     try:
-        return await asyncio.wrap_future(pool.submit(timed_call, fn, *args))
-    except BrokenProcessPool:
-        # A worker died (killed, or a crash in a C extension): every page queued in that
-        # pool fails with this. Start a fresh pool and try the page once more there.
-        _discard(pool)
-        return await asyncio.wrap_future(get_pool(workers).submit(timed_call, fn, *args))
+        fd = os.pidfd_open(owner)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is None:  # no pidfd (old kernel): poll, as a fallback
+        while os.getppid() != 1 and _alive(owner):
+            time.sleep(0.5)
+    else:
+        select.select([fd], [], [])
+    os._exit(1)
 
 
-def _discard(pool: ProcessPoolExecutor) -> None:
-    """Forget a broken pool, unless another page already replaced it."""
-    global _pool
-    if _pool is pool:
-        _pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class WorkerPool:
+    """A lazily started process pool with a bounded, kill-if-needed shutdown."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.size,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
+            )
+        return self._pool
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """fn(*args) in a worker (inline when the pool has size 0).
+
+        fn and its arguments are pickled to the worker, so fn must be a module-level
+        function. An exception fn raises is raised here, in the caller.
+        """
+        if self.size <= 0:
+            return fn(*args)
+        pool = self._get()
+        try:
+            return await asyncio.wrap_future(pool.submit(fn, *args))
+        except BrokenProcessPool:
+            # A worker died (killed, or a crash in a C extension): every page queued in
+            # that pool fails with this. Start a fresh pool and try the page once more.
+            self._discard(pool)
+            return await asyncio.wrap_future(self._get().submit(fn, *args))
+
+    def pids(self) -> list[int]:
+        """The live workers' process ids (for tests and the process-tree checks)."""
+        pool = self._pool
+        return [p.pid for p in _processes(pool)] if pool else []
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool, unless another page already replaced it."""
+        if self._pool is pool:
+            self._pool = None
+            _stop(pool)
+
+    def close(self) -> None:
+        """Stop the workers; never blocks for more than a few seconds."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            _stop(pool)
+
+    def kill(self) -> None:
+        """Kill the workers at once (a second Ctrl-C)."""
+        pool, self._pool = self._pool, None
+        for process in _processes(pool) if pool else []:
+            process.kill()
+
+
+def _processes(pool: ProcessPoolExecutor) -> list[Any]:
+    # The executor has no public way to reach its workers, and its own shutdown can
+    # wait forever on a worker stuck writing a result (seen as a hang at exit).
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = _processes(pool)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(JOIN_SECONDS / max(1, len(processes)))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join(JOIN_SECONDS)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(JOIN_SECONDS)

@@ -1,31 +1,55 @@
-"""The pipeline as plain function calls, for work outside a crawl (`aitrack reextract`).
+"""The processing core: one fetched page in, one processed article out.
 
-The same functions the Scrapy pipeline classes call, in the same order:
-urls -> extract -> tagging -> dedupe -> store.
+`process_page` is a pure function of the page: canonical URL and id, extraction (or,
+for an API record with no page, the record's own text), tagging, and the content hash.
+It needs no database and no Scrapy, so the crawl (in a worker process), `reextract`,
+the CLI and any future worker call exactly this. A page with no usable article raises
+ExtractionError with the reason. What needs the stored articles (the duplicate
+cluster, revisions) is the writer's job (pipelines.writer).
 """
 
 from __future__ import annotations
 
-import sqlite_utils
+import time
 
-from crawlers.items import Article
-from pipelines.dedupe import content_hash, find_cluster
+from pipelines.dedupe import content_hash
 from pipelines.extract import extract_article, extract_from_hints
-from pipelines.store import store_article
-from pipelines.tagging import tag_text
+from pipelines.model import Article
+from pipelines.tagging import Taxonomy, tag_text
 from pipelines.urls import article_id, canonicalize_url
 
 
-def process_article(db: sqlite_utils.Database, item: Article, run_id: int | None = None) -> str:
-    """Run one fetched article through every stage and store it; returns the store's
-    outcome ("new", "updated", "unchanged"). Raises ExtractionError if there is no article."""
+def identify(item: Article) -> Article:
+    """Set the canonical URL and the row id (all a 304 needs)."""
     item.canonical_url = canonicalize_url(item.url)
     item.id = article_id(item.canonical_url)
+    return item
+
+
+def process_page(
+    item: Article, language: str | None = None, taxonomy: Taxonomy | None = None
+) -> Article:
+    """Extract and tag a fetched page; returns the item with `extracted`, `tagging`,
+    `content_hash` and per-stage `timings` (ms) set, and its HTML dropped.
+
+    `language` is the source's, used when the page does not declare one. Raises
+    ExtractionError when the page holds no article.
+    """
+    identify(item)
+    start = time.perf_counter()
     if item.record_only:
-        item.extracted = extract_from_hints(item.url, item.hints)
+        extracted = extract_from_hints(item.url, item.hints)
     else:
-        item.extracted = extract_article(item.html, item.url, item.hints)
-    item.tagging = tag_text(item.extracted.title or "", item.extracted.text, item.hints)
-    item.content_hash = content_hash(item.extracted.text)
-    item.cluster_id = find_cluster(db, item.content_hash, item.id)
-    return store_article(db, item, run_id)
+        extracted = extract_article(item.html, item.url, item.hints)
+    if not extracted.language:
+        extracted.language = language
+    extracted_at = time.perf_counter()
+    item.tagging = tag_text(extracted.title or "", extracted.text, item.hints, taxonomy)
+    item.extracted = extracted
+    item.content_hash = content_hash(extracted.text)
+    item.html = ""  # not needed any more, and the item may travel back from a worker
+    item.timings = {
+        "extract": (extracted_at - start) * 1000,
+        "tag": (time.perf_counter() - extracted_at) * 1000,
+    }
+    return item

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawlers.items import Article, Hints
 from pipelines.extract import ExtractionError, decode_html
-from pipelines.process import process_article
+from pipelines.model import Article, Hints
+from pipelines.process import process_page
 from pipelines.store import open_db, sync_topics
 from pipelines.tagging import load_taxonomy
+from pipelines.writer import BatchWriter, Written
 
 
 def iter_archived_articles(archive_dir: str | Path):
@@ -49,20 +50,33 @@ def iter_archived_articles(archive_dir: str | Path):
 
 
 def reextract_archive(archive_dir: str | Path, db_path: str | Path) -> dict[str, int]:
-    """Run every archived article page through the pipeline into `db_path`.
+    """Run every archived article page through the same processing as the crawl
+    (pipelines.process, the source's language as the fallback) into `db_path`.
 
     Side effects: writes articles (new rows, or revisions where the text now differs),
     their tags and entities; sources named in the archive get a minimal row if missing.
     """
     db = open_db(db_path)
     sync_topics(db, load_taxonomy())
+    languages = dict(db.execute("select slug, language from sources").fetchall())
+    writer = BatchWriter(db)
     counts: Counter[str] = Counter()
+
+    def count(written: Written) -> None:
+        counts[written.outcome if written.error is None else "not stored"] += 1
+
     for item in iter_archived_articles(archive_dir):
-        if not db["sources"].count_where("slug = ?", [item.source]):
-            db["sources"].insert({"slug": item.source, "name": item.source}, pk="slug")
+        if item.source not in languages:
+            db.execute(
+                "insert or ignore into sources (slug, name) values (?, ?)",
+                [item.source, item.source],
+            )
+            languages[item.source] = None
         try:
-            counts[process_article(db, item)] += 1
+            processed = process_page(item, languages[item.source])
         except ExtractionError:
             counts["unusable"] += 1
-    db.close()
+            continue
+        writer.add(writer.store(processed, None), count)
+    writer.close()
     return dict(counts)

@@ -18,17 +18,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from crawlers import DATA
-from crawlers.items import Article, Hints
-from pipelines.offload import run_timed
-from pipelines.timing import CrawlerStage, add_time
+from pipelines import DATA
+from pipelines.model import EntityMention, Hints, Tagging, TopicTag
+
+__all__ = ["EntityMention", "Tagging", "TopicTag", "load_taxonomy", "tag_text"]
 
 TAXONOMY_PATH = DATA / "taxonomy.yaml"
 TITLE_WEIGHT, LEAD_WEIGHT, TAIL_WEIGHT = 3.0, 2.0, 1.0
@@ -39,42 +39,6 @@ ENTITY_KINDS = ("org", "person", "jurisdiction", "law", "case", "agency")
 
 class TaxonomyError(ValueError):
     """data/taxonomy.yaml is malformed; the message names the topic and field."""
-
-
-@dataclass
-class TopicTag:
-    slug: str
-    score: float
-    evidence: list[str]
-
-
-@dataclass
-class EntityMention:
-    kind: str
-    name: str
-    mentions: int
-
-
-@dataclass
-class Tagging:
-    is_ai: bool
-    relevance: float
-    ai_evidence: list[str] = field(default_factory=list)
-    topics: list[TopicTag] = field(default_factory=list)
-    entities: list[EntityMention] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "is_ai": self.is_ai,
-            "relevance": self.relevance,
-            "ai_evidence": self.ai_evidence,
-            "topics": [
-                {"slug": t.slug, "score": t.score, "evidence": t.evidence} for t in self.topics
-            ],
-            "entities": [
-                {"kind": e.kind, "name": e.name, "mentions": e.mentions} for e in self.entities
-            ],
-        }
 
 
 @dataclass
@@ -406,17 +370,3 @@ def find_entities(doc: Document, taxonomy: Taxonomy) -> list[EntityMention]:
         EntityMention(kind, name, n)
         for (kind, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-
-
-class TaggingPipeline(CrawlerStage):
-    """Fills `item.tagging` from the extracted title and body, in a worker process."""
-
-    async def process_item(self, item: Article) -> Article:
-        if item.not_modified:
-            return item
-        extracted = item.extracted
-        item.tagging, ms = await run_timed(
-            self.workers, tag_text, extracted.title or "", extracted.text, item.hints
-        )
-        add_time(self.crawler, "tag", ms)
-        return item

@@ -6,9 +6,6 @@ import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawlers.items import Article
-from pipelines.timing import CrawlerStage, timed
-
 # Parameters that identify a campaign or a click, never the document.
 TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|_hsenc|_hsmi"
@@ -46,13 +43,3 @@ def canonicalize_url(url: str) -> str:
 def article_id(canonical_url: str) -> str:
     """The stable row id of an article: 16 hex digits of the SHA-256 of its canonical URL."""
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
-
-
-class UrlsPipeline(CrawlerStage):
-    """Sets `canonical_url` and `id` on each Article."""
-
-    @timed("urls")
-    def process_item(self, item: Article) -> Article:
-        item.canonical_url = canonicalize_url(item.url)
-        item.id = article_id(item.canonical_url)
-        return item

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from crawlers.items import Article, Hints
-from pipelines.dedupe import content_hash, find_cluster
-from pipelines.extract import extract_article
+from pipelines.dedupe import find_cluster
+from pipelines.model import Article, Hints
+from pipelines.process import process_page
 from pipelines.retag import retag_database
 from pipelines.store import open_db, store_article, sync_topics
-from pipelines.tagging import load_taxonomy, tag_text
-from pipelines.urls import article_id, canonicalize_url
+from pipelines.tagging import load_taxonomy
 
 TEXT = (
     "A federal judge ruled that the artificial intelligence company must face the authors' "
@@ -41,12 +40,7 @@ def make_item(
         html=html,
         hints=Hints(published="2024-01-01", origin="feed"),
     )
-    item.canonical_url = canonicalize_url(url)
-    item.id = article_id(item.canonical_url)
-    item.extracted = extract_article(html, url, item.hints)
-    item.tagging = tag_text(item.extracted.title, item.extracted.text)
-    item.content_hash = content_hash(item.extracted.text)
-    return item
+    return process_page(item)
 
 
 @pytest.fixture

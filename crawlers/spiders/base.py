@@ -36,9 +36,9 @@ from crawlers.items import Article, Hints
 from crawlers.middlewares import NOT_MODIFIED, TruncatedResponse
 from crawlers.sources import Source
 from crawlers.state import CrawlState, needs_fetch
+from crawlers.stats import STAT_PREFIX
 from pipelines.dates import now_iso
 from pipelines.extract import decode_html
-from pipelines.timing import STAT_PREFIX
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 

@@ -1,0 +1,267 @@
+"""Metadata: each field from the most reliable evidence that has it, with its origin."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import lxml.html
+from trafilatura import metadata as trafilatura_metadata
+
+from pipelines.dates import to_iso
+from pipelines.extract.published import resolve_published, search_date, shows_day
+from pipelines.model import Extracted, Hints
+
+ARTICLE_TYPES = {
+    "Article",
+    "NewsArticle",
+    "ReportageNews",
+    "AnalysisNewsArticle",
+    "BlogPosting",
+    "OpinionNewsArticle",
+    "ScholarlyArticle",
+    "TechArticle",
+    "Report",
+    "GovernmentPublication",
+    "PressRelease",
+}
+URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
+
+
+@dataclass
+class PageMeta:
+    """Evidence read from the page's markup, before any heuristics."""
+
+    jsonld: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    canonical: str | None = None
+    lang: str | None = None
+    title_tag: str | None = None
+
+
+def read_page_meta(tree: lxml.html.HtmlElement) -> PageMeta:
+    """JSON-LD article object, meta tags, canonical link, language and <title>."""
+    page = PageMeta()
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        for obj in _jsonld_objects(script.text_content()):
+            types = obj.get("@type")
+            types = set(types) if isinstance(types, list) else {types}
+            if types & ARTICLE_TYPES and not page.jsonld:
+                page.jsonld = obj
+    for node in tree.xpath("//meta[@content]"):
+        key = (node.get("property") or node.get("name") or node.get("itemprop") or "").lower()
+        if key and key not in page.meta and node.get("content", "").strip():
+            page.meta[key] = node.get("content").strip()
+    # Microdata puts dates on <time> and other elements, not only on <meta>.
+    for node in tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateModified']"):
+        key = node.get("itemprop").lower()
+        value = node.get("datetime") or node.get("content")
+        if value and key not in page.meta:
+            page.meta[key] = value.strip()
+    canonical = tree.xpath('//link[@rel="canonical"]/@href')
+    page.canonical = canonical[0].strip() if canonical else None
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    page.lang = lang
+    title = tree.find(".//title")
+    page.title_tag = " ".join(title.text_content().split()) if title is not None else None
+    return page
+
+
+def combine(url: str, page: PageMeta, hints: Hints, tree: Any) -> Extracted:
+    """Pick each field from the most reliable evidence that has it, and record which.
+
+    Candidates are tried in order; the costly ones (htmldate's search of the page text,
+    trafilatura's heuristics) are functions, called only when nothing cheaper answered.
+    """
+    ld, meta = page.jsonld, page.meta
+    out = Extracted(url=url)
+    index = hints.origin or "feed"
+
+    def pick(name: str, candidates: list[tuple[str, Any]]) -> Any:
+        for origin, candidate in candidates:
+            value = candidate() if callable(candidate) else candidate
+            if value not in (None, "", []):
+                out.provenance[name] = origin
+                return value
+        return None
+
+    def from_page(fn: Any) -> Any:
+        return (lambda: fn(tree)) if tree is not None else None
+
+    out.updated = pick(
+        "updated",
+        [
+            (index, hints.updated),
+            ("jsonld", to_iso(ld.get("dateModified"))),
+            ("meta", _meta_date(meta, "modified")),
+        ],
+    )
+    out.published, origin = resolve_published(
+        [
+            (index, hints.published),
+            ("jsonld", to_iso(ld.get("datePublished") or ld.get("dateCreated"))),
+            ("meta", _meta_date(meta, "published")),
+            ("url", _url_date(url)),
+        ],
+        (lambda: search_date(tree, url)) if tree is not None else None,
+        fallback=(out.provenance.get("updated"), out.updated),
+        updated=(out.provenance.get("updated"), out.updated),
+        shows_day=(lambda day: shows_day(tree, day)) if tree is not None else None,
+    )
+    if origin:
+        out.provenance["published"] = origin
+    out.published_source = out.provenance.get("published")
+    out.title = pick(
+        "title",
+        [
+            ("jsonld", _text(ld.get("headline") or ld.get("name"))),
+            ("meta", _strip_site(meta.get("og:title") or meta.get("twitter:title"), meta)),
+            ("text", from_page(lambda t: _text(trafilatura_metadata.extract_title(t)))),
+            (index, hints.title),
+        ],
+    )
+    out.author = pick(
+        "author",
+        [
+            ("jsonld", _jsonld_names(ld.get("author"))),
+            ("meta", _not_url(meta.get("author") or meta.get("article:author"))),
+            ("text", from_page(lambda t: _text(trafilatura_metadata.extract_author(t)))),
+            (index, hints.author),
+        ],
+    )
+    out.summary = pick(
+        "summary",
+        [
+            (index, hints.summary),
+            ("meta", meta.get("description") or meta.get("og:description")),
+            ("jsonld", _text(ld.get("description"))),
+        ],
+    )
+    out.language = pick(
+        "language",
+        [
+            ("jsonld", _lang(ld.get("inLanguage"))),
+            ("meta", _lang(page.lang) or _lang(meta.get("og:locale"))),
+        ],
+    )
+    out.canonical_url = pick(
+        "canonical_url",
+        [("meta", page.canonical or meta.get("og:url")), ("jsonld", _text(ld.get("url")))],
+    )
+    out.image = pick(
+        "image",
+        [
+            ("meta", meta.get("og:image") or meta.get("twitter:image")),
+            ("jsonld", _jsonld_image(ld.get("image"))),
+        ],
+    )
+    out.site_name = pick(
+        "site_name",
+        [
+            ("meta", meta.get("og:site_name")),
+            ("jsonld", _jsonld_names(ld.get("publisher") or {})),
+            ("text", from_page(lambda t: _text(trafilatura_metadata.extract_sitename(t)))),
+        ],
+    )
+    return out
+
+
+def _jsonld_objects(raw: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []
+    found: list[dict[str, Any]] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            found.append(item)
+            if "@graph" in item:
+                stack.append(item["@graph"])
+    return found
+
+
+def _meta_date(meta: dict[str, str], which: str) -> str | None:
+    keys = {
+        "published": (
+            "article:published_time",
+            "og:published_time",
+            "datepublished",
+            "pubdate",
+            "publish-date",
+            "date",
+            "dc.date",
+            "dcterms.created",
+        ),
+        "modified": (
+            "article:modified_time",
+            "og:updated_time",
+            "datemodified",
+            "dcterms.modified",
+            "last-modified",
+        ),
+    }[which]
+    for key in keys:
+        value = to_iso(meta.get(key))
+        if value:
+            return value
+    return None
+
+
+def _url_date(url: str) -> str | None:
+    match = URL_DATE.search(url)
+    return to_iso("-".join(match.groups())) if match else None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return " ".join(value.split()) or None
+    return None
+
+
+def _strip_site(title: str | None, meta: dict[str, str]) -> str | None:
+    """Drop a trailing " | Site Name" that og:title and <title> often carry."""
+    title = _text(title)
+    site = meta.get("og:site_name")
+    if title and site:
+        for sep in (" | ", " - ", " — ", " – ", " :: "):
+            if title.endswith(sep + site):
+                return title[: -len(sep + site)]
+    return title
+
+
+def _jsonld_names(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _not_url(value)
+    if isinstance(value, dict):
+        return _text(value.get("name"))
+    if isinstance(value, list):
+        names = [n for n in (_jsonld_names(v) for v in value) if n]
+        return ", ".join(dict.fromkeys(names)) or None
+    return None
+
+
+def _jsonld_image(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _text(value.get("url"))
+    if isinstance(value, list) and value:
+        return _jsonld_image(value[0])
+    return None
+
+
+def _not_url(value: str | None) -> str | None:
+    value = _text(value)
+    return None if value and value.startswith(("http://", "https://")) else value
+
+
+def _lang(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return re.split(r"[-_]", value.strip())[0].lower()[:3] or None

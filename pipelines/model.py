@@ -1,0 +1,162 @@
+"""The data both packages share: a source, what an index said, a fetched page, and what
+processing made of it. Plain dataclasses, so they pickle to a worker process and need
+neither Scrapy nor a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# -- the catalogue ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    links: str
+    next_page: str | None = None
+    max_index_pages: int = 5
+
+
+@dataclass(frozen=True)
+class Api:
+    items: str
+    fields: dict[str, str]
+    next_page: str | None = None
+    follow: bool = True
+
+
+@dataclass(frozen=True)
+class Source:
+    """One entry of a sources catalogue (crawlers/sources.py loads and validates it)."""
+
+    slug: str
+    name: str
+    kind: str
+    urls: tuple[str, ...]
+    publisher: str
+    category: str
+    jurisdiction: str
+    language: str = "en"
+    verified: str | None = None
+    notes: str | None = None
+    refresh_hours: float = 24.0
+    max_pages: int = 500
+    requires_env: tuple[str, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    allow: str | None = None
+    enabled: bool = True
+    disabled_reason: str | None = None
+    listing: Listing | None = None
+    api: Api | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and self.disabled_reason is None
+
+
+# -- a fetched page ---------------------------------------------------------------------
+
+
+@dataclass
+class Hints:
+    """What the index (feed, sitemap, listing or API) already said about an article."""
+
+    title: str | None = None
+    published: str | None = None  # ISO 8601, UTC when a zone was known
+    updated: str | None = None
+    summary: str | None = None
+    author: str | None = None
+    origin: str | None = None  # feed | sitemap | listing | api
+
+
+# -- what processing makes of it --------------------------------------------------------
+
+
+class ExtractionError(ValueError):
+    """The page has no article we can use (not HTML, no body text, not language)."""
+
+
+@dataclass
+class Extracted:
+    url: str
+    canonical_url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    published_source: str | None = None
+    updated: str | None = None
+    language: str | None = None
+    summary: str | None = None
+    text: str = ""
+    image: str | None = None
+    site_name: str | None = None
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass
+class TopicTag:
+    slug: str
+    score: float
+    evidence: list[str]
+
+
+@dataclass
+class EntityMention:
+    kind: str
+    name: str
+    mentions: int
+
+
+@dataclass
+class Tagging:
+    is_ai: bool
+    relevance: float
+    ai_evidence: list[str] = field(default_factory=list)
+    topics: list[TopicTag] = field(default_factory=list)
+    entities: list[EntityMention] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "is_ai": self.is_ai,
+            "relevance": self.relevance,
+            "ai_evidence": self.ai_evidence,
+            "topics": [
+                {"slug": t.slug, "score": t.score, "evidence": t.evidence} for t in self.topics
+            ],
+            "entities": [
+                {"kind": e.kind, "name": e.name, "mentions": e.mentions} for e in self.entities
+            ],
+        }
+
+
+@dataclass
+class Article:
+    """A fetched article page; `pipelines.process.process_page` fills in the rest."""
+
+    url: str
+    source: str
+    fetched_at: str
+    status: int
+    html: str
+    etag: str | None = None
+    last_modified: str | None = None
+    hints: Hints = field(default_factory=Hints)
+    not_modified: bool = False  # the server answered 304: the stored copy is current
+    record_only: bool = False  # an API record with no page: its summary is the text
+    # Set by processing (pipelines.process).
+    canonical_url: str | None = None
+    id: str | None = None
+    extracted: Extracted | None = None
+    tagging: Tagging | None = None
+    content_hash: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # ms per stage, where it ran
+    # Set by the writer (pipelines.writer), which alone sees what is stored.
+    cluster_id: str | None = None

@@ -1,0 +1,206 @@
+"""The schema of docs/schema.md, as migrations, and opening a database at its latest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("aitrack")
+
+
+@migrations()
+def m001_initial_schema(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "slug": str,
+            "name": str,
+            "kind": str,
+            "url": str,
+            "urls": str,
+            "publisher": str,
+            "category": str,
+            "jurisdiction": str,
+            "language": str,
+            "verified": str,
+            "notes": str,
+            "enabled": int,
+            "disabled_reason": str,
+            "last_run_at": str,
+            "last_success_at": str,
+            "last_error_at": str,
+            "last_error": str,
+            "consecutive_failures": int,
+            "articles_total": int,
+        },
+        pk="slug",
+        defaults={"consecutive_failures": 0, "articles_total": 0, "enabled": 1},
+    )
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "sources_file": str,
+            "sources_count": int,
+            "pages_fetched": int,
+            "articles_new": int,
+            "articles_updated": int,
+            "articles_unchanged": int,
+            "duplicates": int,
+            "errors": int,
+            "stats": str,
+        },
+        pk="id",
+    )
+    db["articles"].create(
+        {
+            "id": str,
+            "url": str,
+            "canonical_url": str,
+            "source": str,
+            "title": str,
+            "author": str,
+            "published_at": str,
+            "published_day": str,
+            "published_source": str,
+            "published_month": str,
+            "updated_at": str,
+            "language": str,
+            "summary": str,
+            "body": str,
+            "word_count": int,
+            "is_ai": int,
+            "relevance": float,
+            "topics": str,
+            "image": str,
+            "site_name": str,
+            "cluster_id": str,
+            "content_hash": str,
+            "http_status": int,
+            "etag": str,
+            "last_modified": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "last_changed_at": str,
+            "crawl_run_id": int,
+        },
+        pk="id",
+        not_null={"url", "source", "body", "content_hash"},
+        foreign_keys=[("source", "sources", "slug"), ("crawl_run_id", "crawl_runs", "id")],
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["cluster_id"])
+    db["articles"].create_index(["published_at"])
+    db["articles"].create_index(["source", "published_at"])
+    db["articles"].enable_fts(["title", "summary", "body"], tokenize="porter", create_triggers=True)
+    db["topics"].create({"slug": str, "name": str, "description": str}, pk="slug")
+    db["article_topics"].create(
+        {"article_id": str, "topic": str, "score": float, "evidence": str},
+        pk=("article_id", "topic"),
+        foreign_keys=[("article_id", "articles", "id"), ("topic", "topics", "slug")],
+    )
+    db["article_topics"].create_index(["topic"])
+    db["entities"].create({"id": str, "kind": str, "name": str}, pk="id")
+    db["entities"].create_index(["kind", "name"], unique=True)
+    db["article_entities"].create(
+        {"article_id": str, "entity_id": str, "mentions": int},
+        pk=("article_id", "entity_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("entity_id", "entities", "id")],
+    )
+    db["article_entities"].create_index(["entity_id"])
+    db["article_revisions"].create(
+        {
+            "id": int,
+            "article_id": str,
+            "seen_at": str,
+            "content_hash": str,
+            "title": str,
+            "body": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_revisions"].create_index(["article_id"])
+
+
+@migrations()
+def m002_article_feed_view(db: sqlite_utils.Database) -> None:
+    # One place that turns articles into Atom entries for every feed of the site:
+    # datasette-atom needs atom_id, atom_title and an atom_updated with a time zone.
+    db.create_view(
+        "article_feed",
+        """
+        select a.id, a.title, a.source, a.published_day, a.published_at, a.url, a.summary,
+          a.is_ai, a.topics, a.cluster_id, a.last_changed_at,
+          'tag:aitrack,2026:article/' || a.id as atom_id,
+          a.title as atom_title,
+          case
+            when a.published_at is null then a.first_seen_at
+            when length(a.published_at) = 10 then a.published_at || 'T00:00:00+00:00'
+            else a.published_at
+          end as atom_updated,
+          a.url as atom_link,
+          coalesce(a.summary, substr(a.body, 1, 500)) as atom_content
+        from articles a
+        """,
+    )
+
+
+@migrations()
+def m003_operations(db: sqlite_utils.Database) -> None:
+    # Incremental crawling and cron bookkeeping (issue: cron-grade operations).
+    db["http_validators"].create(
+        {"url": str, "etag": str, "last_modified": str, "saved_at": str}, pk="url"
+    )
+    for column, kind in (
+        ("not_modified", int),
+        ("skipped", int),
+        ("duration_s", float),
+        ("errors_by_kind", str),
+    ):
+        db["crawl_runs"].add_column(column, kind)
+    db["sources"].add_column("consecutive_empty_runs", int, not_null_default=0)
+    db["sources"].add_column("flagged", str)
+
+
+@migrations()
+def m004_article_sources(db: sqlite_utils.Database) -> None:
+    # Provenance: every source that listed an article, not only the first finder that
+    # `articles.source` keeps. Earlier rows only know the source that last wrote them.
+    db["article_sources"].create(
+        {
+            "article_id": str,
+            "source": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "crawl_run_id": int,
+        },
+        pk=("article_id", "source"),
+        foreign_keys=[("article_id", "articles", "id"), ("source", "sources", "slug")],
+    )
+    db["article_sources"].create_index(["source"])
+    db.execute(
+        "insert into article_sources (article_id, source, first_seen_at, last_seen_at, "
+        "crawl_run_id) select id, source, first_seen_at, last_seen_at, crawl_run_id "
+        "from articles"
+    )
+
+
+def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Database:
+    """Open (creating if needed) a database and bring its schema up to date.
+
+    WAL lets Datasette read while a crawl writes; the busy timeout makes a second writer
+    wait for a lock instead of failing at once.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    db.enable_wal()
+    migrations.apply(db)
+    return db
