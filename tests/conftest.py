@@ -167,3 +167,29 @@ def site_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db["articles"].update("00000000000000aa", {"last_changed_at": "2026-01-03T00:00:00+00:00"})
     db.close()
     return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Nothing the suite started may outlive it (issue 12: a hang after "339 passed", a
+    fork server and workers left behind). Stop multiprocessing's fork server and
+    resource tracker, which live as long as this process by design, then fail the run
+    if any other process below pytest is still alive."""
+    import multiprocessing.forkserver
+    import multiprocessing.resource_tracker
+
+    from tests.proctree import command_line, descendants, wait_gone
+
+    for helper in (
+        multiprocessing.forkserver._forkserver,  # private: the only handle there is
+        multiprocessing.resource_tracker._resource_tracker,
+    ):
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            stop()
+    left = wait_gone(descendants(os.getpid()), 10)
+    if left:
+        lines = "\n".join(f"  {pid} {command_line(pid)[:200]}" for pid in sorted(left))
+        session.config.get_terminal_writer().line(
+            f"\nprocesses started by the tests are still alive:\n{lines}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
