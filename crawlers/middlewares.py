@@ -11,6 +11,8 @@ from typing import Any
 
 from scrapy.http import Request, Response
 
+from crawlers.redaction import Redactor
+
 NOT_MODIFIED = 304
 RETRY_AFTER_STATUSES = (429, 503)
 
@@ -141,6 +143,10 @@ class ArchiveMiddleware:
 
     Records carry `WARC-Aitrack-Source`, `-Role` and `-Hints` headers, so that
     `aitrack reextract` can rebuild the articles from the archive alone.
+
+    An archive is shared like the database, so a source's keys never reach it: the
+    target URI, the response headers and the body are redacted (`${NAME}` where a key
+    was), and no request record (whose headers may hold a key) is written.
     """
 
     def __init__(self, crawler: Any, directory: str | None) -> None:
@@ -175,22 +181,23 @@ class ArchiveMiddleware:
         from warcio.statusandheaders import StatusAndHeaders
 
         writer = self._open()
+        redact: Redactor = getattr(self.crawler.spider, "redact", None) or Redactor()
         hints = request.meta.get("aitrack_hints")
         extra = {
             "WARC-Aitrack-Source": self.crawler.spider.name,
             "WARC-Aitrack-Role": request.meta.get("aitrack_role", ""),
-            "WARC-Aitrack-Hints": json.dumps(asdict(hints)) if hints else "{}",
+            "WARC-Aitrack-Hints": redact(json.dumps(asdict(hints))) if hints else "{}",
         }
         headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
+            (k.decode("latin-1"), redact(v.decode("latin-1")))
             for k, values in response.headers.items()
             for v in values
         ]
         http_headers = StatusAndHeaders(f"{response.status} OK", headers, protocol="HTTP/1.1")
         record = writer.create_warc_record(
-            response.url,
+            redact(response.url),
             "response",
-            payload=BytesIO(response.body),
+            payload=BytesIO(redact.redact_bytes(response.body)),
             http_headers=http_headers,
             warc_headers_dict=extra,
         )

@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
+from crawlers.redaction import redact_logs
 from crawlers.sources import Source
 from crawlers.spiders import SPIDERS
 from crawlers.state import save_index_validators
@@ -174,6 +175,7 @@ def _run_locked(
     progress: bool,
 ) -> RunReport:
     started = time.monotonic()
+    redact_logs(sources)  # no key from the environment reaches the log
     db = open_db(db_path, busy_timeout=get_project_settings().getfloat("AITRACK_DB_BUSY_TIMEOUT"))
     mark_abandoned_runs(db)  # we hold the lock: any run still 'running' died
     sync_sources(db, sources)
