@@ -8,6 +8,7 @@ from dataclasses import asdict
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
 
@@ -95,6 +96,28 @@ def parse_retry_after(value: bytes | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class KeyedHeadersMiddleware:
+    """Drops a source's keyed headers (`X-Api-Key: ${KEY}`) from a request that a
+    redirect sends to another origin (scheme, host or port).
+
+    Scrapy drops Authorization and Cookie on such a redirect, but not other headers:
+    a custom key header would be given to whatever site the redirect names.
+    """
+
+    def process_request(self, request: Request) -> None:
+        names = request.meta.get("aitrack_keyed_headers")
+        redirects = request.meta.get("redirect_urls")
+        if names and redirects and _origin(request.url) != _origin(redirects[0]):
+            for name in names:
+                request.headers.pop(name, None)
+        return None
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
 
 
 class ConditionalGetMiddleware:

@@ -45,6 +45,8 @@ REMOTE_CONTROL_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Runs before RetryMiddleware (550) sees the response: wait what the server asked.
     "crawlers.middlewares.RetryAfterMiddleware": 555,
+    # Before the request leaves: a redirect to another site drops the key headers.
+    "crawlers.middlewares.KeyedHeadersMiddleware": 540,
     "crawlers.middlewares.ConditionalGetMiddleware": 560,
     # Before HttpCompressionMiddleware (590) decodes the body: a cut stream is a failure.
     "crawlers.middlewares.TruncatedBodyMiddleware": 595,

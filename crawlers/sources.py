@@ -102,6 +102,11 @@ class Source:
     def request_headers(self) -> dict[str, str]:
         return {name: expand(value, self.secrets) for name, value in self.headers.items()}
 
+    @property
+    def keyed_headers(self) -> tuple[str, ...]:
+        """Names of the headers whose value comes from the environment."""
+        return tuple(name for name, value in self.headers.items() if referenced([value]))
+
     @cached_property
     def redact(self) -> Redactor:
         """Puts `${NAME}` back for this source's secrets, in anything to store or log."""

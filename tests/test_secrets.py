@@ -110,6 +110,8 @@ class KeyedApi(BaseHTTPRequestHandler):
             results.append({"absolute_url": f"/missing.html?token={token}", "caseName": "Gone"})
             nxt = f"{base}/hdr?page=2&token={token}" if page == 1 else None
             return self.json({"results": results, "next": nxt})
+        if parts.path == "/hop":  # moved to another site (the test's second server)
+            return self.send(302, b"", extra={"Location": f"{self.server.elsewhere}/hdr"})
         if parts.path.startswith(("/page/", "/hpage/")):
             return self.send(200, good_html(int(parts.path.rsplit("/", 1)[1].split(".")[0])))
         return self.send(404, b"not found", "text/plain")
@@ -134,16 +136,22 @@ class KeyedApiServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), KeyedApi)
         self.lock = threading.Lock()
         self.seen: list[tuple[str, dict[str, str]]] = []
+        self.elsewhere = ""  # where /hop redirects
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-@pytest.fixture
-def keyed_api() -> Iterator[KeyedApiServer]:
+def start_keyed_api() -> KeyedApiServer:
     server = KeyedApiServer()
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def keyed_api() -> Iterator[KeyedApiServer]:
+    server = start_keyed_api()
     yield server
     server.shutdown()
 
@@ -317,3 +325,27 @@ def test_sources_check_sends_the_key_and_prints_the_template(tmp_path, keyed_api
     assert result.verdict == "http-error"
     assert result.detail.endswith("/regs?page=3&api_key=${API_DATA_GOV_KEY}")
     assert any(f"api_key={API_KEY}" in path for path, _ in keyed_api.seen)
+
+
+def test_a_key_header_is_not_sent_where_a_redirect_leads(tmp_path, keyed_api) -> None:
+    """Scrapy drops Authorization on a redirect to another site, not X-Api-Key."""
+    other = start_keyed_api()  # another origin: same address, another port
+    keyed_api.elsewhere = other.base_url
+    try:
+        sources = write_sources(
+            tmp_path / "s.yaml",
+            [
+                "slug: hop\n    name: H\n    kind: api\n"
+                f"    urls: [{keyed_api.base_url}/hop]\n"
+                '    headers: {X-Api-Key: "${HDR_TOKEN}"}\n'
+                "    api: {items: results, fields: {url: absolute_url}}"
+            ],
+        )
+        code, log, _, _ = crawl(sources, tmp_path / "h.db", tmp_path / "archive")
+    finally:
+        other.shutdown()
+    assert [h.get("X-Api-Key") for p, h in keyed_api.seen if p == "/hop"] == [HDR_TOKEN]
+    redirected = [h for p, h in other.seen if p == "/hdr"]
+    assert redirected, log[-3000:]  # the redirect was followed
+    assert not [h for h in redirected if "X-Api-Key" in h]
+    assert code == 2 and "HTTP 401" in log  # so the other site refused it

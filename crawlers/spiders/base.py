@@ -86,12 +86,18 @@ class SourceSpider(scrapy.Spider):
             callback=self.on_index,
             errback=self.on_error,
             headers=self.source.request_headers() or None,
-            meta={"aitrack_role": "index", **self._referrer_meta(), **meta},
+            meta={"aitrack_role": "index", **self._keyed_meta(), **meta},
         )
 
-    def _referrer_meta(self) -> dict[str, str]:
-        # A keyed index URL must not travel to the pages it lists as their Referer.
-        return {"referrer_policy": "no-referrer"} if self.redact else {}
+    def _keyed_meta(self) -> dict[str, Any]:
+        if not self.redact:
+            return {}
+        # A keyed index URL must not travel to the pages it lists as their Referer, nor
+        # a key header to another site a redirect names (KeyedHeadersMiddleware).
+        return {
+            "referrer_policy": "no-referrer",
+            "aitrack_keyed_headers": self.source.keyed_headers,
+        }
 
     def article_request(self, url: str, hints: Hints) -> scrapy.Request | None:
         """A request for an article page, or None when `allow` filters the URL out or the
@@ -114,7 +120,7 @@ class SourceSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"aitrack_role": "article", "aitrack_hints": hints, **self._referrer_meta()},
+            meta={"aitrack_role": "article", "aitrack_hints": hints, **self._keyed_meta()},
         )
 
     # -- callbacks ------------------------------------------------------------
