@@ -4,7 +4,9 @@ Scrapy starts, per crawler, a telnet console and a remote-control HTTP server th
 Python sent to it; aitrack runs one crawler per source, so a crawl of the catalogue had
 dozens of code-execution ports. This runs a real crawl in a subprocess against a slow
 local server and, while it runs, lists the listening TCP sockets of its whole process
-tree (workers included) from /proc: there must be none.
+tree (workers included) from /proc: there must be none. (The workers' fork server
+listens on a Unix socket in a private directory, which is not a network port and is
+not counted here.)
 """
 
 from __future__ import annotations
