@@ -20,19 +20,29 @@ class CheckResult:
 
 
 def check_source(source: Source, timeout: float = 15.0) -> CheckResult:
-    """Fetch the source's first URL and check that it has the shape its kind expects."""
+    """Fetch the source's first URL and check that it has the shape its kind expects.
+
+    The request carries the source's keys; the result names the URL as written, and its
+    detail is redacted, because it is printed.
+    """
+    result = _check(source, timeout)
+    return CheckResult(result.slug, result.verdict, source.redact(result.detail))
+
+
+def _check(source: Source, timeout: float) -> CheckResult:
     from crawlers.spiders.base import IndexFormatError
     from crawlers.spiders.feed import parse_feed
     from crawlers.spiders.sitemap import parse_sitemap
 
-    url = source.urls[0]
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **source.headers})
+    url = source.request_url(source.urls[0])
+    headers = {"User-Agent": USER_AGENT, **source.request_headers()}
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read(10 * 1024 * 1024)
             ctype = response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
-        return CheckResult(source.slug, "http-error", f"HTTP {exc.code} from {url}")
+        return CheckResult(source.slug, "http-error", f"HTTP {exc.code} from {source.urls[0]}")
     except (TimeoutError, urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return CheckResult(source.slug, "unreachable", f"{reason}")

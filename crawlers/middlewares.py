@@ -8,8 +8,11 @@ from dataclasses import asdict
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
+
+from pipelines.redaction import Redactor
 
 NOT_MODIFIED = 304
 RETRY_AFTER_STATUSES = (429, 503)
@@ -95,6 +98,28 @@ def parse_retry_after(value: bytes | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+class KeyedHeadersMiddleware:
+    """Drops a source's keyed headers (`X-Api-Key: ${KEY}`) from a request that a
+    redirect sends to another origin (scheme, host or port).
+
+    Scrapy drops Authorization and Cookie on such a redirect, but not other headers:
+    a custom key header would be given to whatever site the redirect names.
+    """
+
+    def process_request(self, request: Request) -> None:
+        names = request.meta.get("aitrack_keyed_headers")
+        redirects = request.meta.get("redirect_urls")
+        if names and redirects and _origin(request.url) != _origin(redirects[0]):
+            for name in names:
+                request.headers.pop(name, None)
+        return None
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
 class ConditionalGetMiddleware:
     """Sends the validators we hold, so an unchanged feed, sitemap or page answers 304.
 
@@ -159,6 +184,10 @@ class ArchiveMiddleware:
 
     Records carry `WARC-Aitrack-Source`, `-Role` and `-Hints` headers, so that
     `aitrack reextract` can rebuild the articles from the archive alone.
+
+    An archive is shared like the database, so a source's keys never reach it: the
+    target URI, the response headers and the body are redacted (`${NAME}` where a key
+    was), and no request record (whose headers may hold a key) is written.
     """
 
     def __init__(self, crawler: Any, directory: str | None) -> None:
@@ -193,22 +222,23 @@ class ArchiveMiddleware:
         from warcio.statusandheaders import StatusAndHeaders
 
         writer = self._open()
+        redact: Redactor = getattr(self.crawler.spider, "redact", None) or Redactor()
         hints = request.meta.get("aitrack_hints")
         extra = {
             "WARC-Aitrack-Source": self.crawler.spider.name,
             "WARC-Aitrack-Role": request.meta.get("aitrack_role", ""),
-            "WARC-Aitrack-Hints": json.dumps(asdict(hints)) if hints else "{}",
+            "WARC-Aitrack-Hints": redact(json.dumps(asdict(hints))) if hints else "{}",
         }
         headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
+            (k.decode("latin-1"), redact(v.decode("latin-1")))
             for k, values in response.headers.items()
             for v in values
         ]
         http_headers = StatusAndHeaders(f"{response.status} OK", headers, protocol="HTTP/1.1")
         record = writer.create_warc_record(
-            response.url,
+            redact(response.url),
             "response",
-            payload=BytesIO(response.body),
+            payload=BytesIO(redact.redact_bytes(response.body)),
             http_headers=http_headers,
             warc_headers_dict=extra,
         )

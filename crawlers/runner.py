@@ -30,6 +30,7 @@ from crawlers.sources import Source
 from crawlers.spiders import SPIDERS
 from crawlers.state import save_index_validators
 from crawlers.stats import STAT_PREFIX
+from pipelines.redaction import redact_logs
 from pipelines.store import (
     finish_run,
     mark_abandoned_runs,
@@ -181,6 +182,7 @@ def _run_locked(
     progress: bool,
 ) -> RunReport:
     started = time.monotonic()
+    redact_logs(sources)  # no key from the environment reaches the log
     db = open_db(db_path, busy_timeout=get_project_settings().getfloat("AITRACK_DB_BUSY_TIMEOUT"))
     mark_abandoned_runs(db)  # we hold the lock: any run still 'running' died
     sync_sources(db, sources)

@@ -35,11 +35,18 @@ DEPTH_LIMIT = 5
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 COOKIES_ENABLED = False
+# No listening port: Scrapy starts, per crawler (so per source), a telnet console and a
+# remote-control HTTP server that runs any Python sent to it, and writes its token to a
+# job file. A cron crawler needs neither; both are off here and removed from EXTENSIONS
+# below, so an `-s ..._ENABLED=1` cannot bring them back. tests/test_ports.py checks.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # Runs before RetryMiddleware (550) sees the response: wait what the server asked.
     "crawlers.middlewares.RetryAfterMiddleware": 555,
+    # Before the request leaves: a redirect to another site drops the key headers.
+    "crawlers.middlewares.KeyedHeadersMiddleware": 540,
     "crawlers.middlewares.ConditionalGetMiddleware": 560,
     # Before HttpCompressionMiddleware (590) decodes the body: a cut stream is a failure.
     "crawlers.middlewares.TruncatedBodyMiddleware": 595,
@@ -51,7 +58,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.politeness.HostLimitMiddleware": 960,
 }
 
-EXTENSIONS = {"crawlers.extensions.UnhandledErrorCounter": 500}
+EXTENSIONS = {
+    "crawlers.extensions.UnhandledErrorCounter": 500,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
 
 # Thin shells: processing (pipelines.process, in worker processes), then the writer.
 ITEM_PIPELINES = {

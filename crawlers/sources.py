@@ -17,12 +17,12 @@ import yaml
 from parsel.csstranslator import HTMLTranslator
 
 from pipelines.model import Api, Listing, Source
+from pipelines.redaction import expand, referenced
 
 KINDS = ("feed", "sitemap", "listing", "api")
 CATEGORIES = ("news", "government", "court", "union", "aggregator")
 CONFIDENCE = ("high", "medium", "low")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-ENV_RE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 REQUIRED = ("slug", "name", "kind", "urls", "publisher", "category", "jurisdiction")
 OPTIONAL = (
@@ -53,9 +53,10 @@ class SourcesError(ValueError):
 def load_sources(path: str | Path, env: dict[str, str] | None = None) -> list[Source]:
     """Read and validate a sources file. Raises SourcesError naming file, entry and field.
 
-    `${NAME}` in URLs and headers is replaced from the environment; a source whose
-    `requires_env` variables are unset is returned disabled rather than failing, so that
-    keyed APIs stay in the catalogue for those who have a key.
+    `${NAME}` in URLs and headers must be set in the environment; the source keeps the
+    templates and the values apart (see `Source`), and no error message shows a value.
+    A source whose `requires_env` variables are unset is returned disabled rather than
+    failing, so that keyed APIs stay in the catalogue for those who have a key.
     """
     path = Path(path)
     env = dict(os.environ) if env is None else env
@@ -143,31 +144,27 @@ def _parse_entry(path: Path, index: int, entry: Any, env: dict[str, str]) -> Sou
     missing_env = [name for name in requires_env if not env.get(name)]
     disabled_reason = f"needs {', '.join(missing_env)} set" if missing_env else None
 
-    def expand(value: str, field_name: str) -> str:
-        def sub(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in env and env[name]:
-                return env[name]
-            if name in requires_env:
-                return match.group(0)  # the source is disabled anyway
-            raise fail(field_name, f"environment variable {name} is not set")
-
-        return ENV_RE.sub(sub, value)
-
     urls = entry["urls"]
     if isinstance(urls, str):
         urls = [urls]
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise fail("urls", "must be a URL or a list of URLs")
-    urls = [expand(u, "urls") for u in urls]
-    for url in urls:
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise fail("urls", f"not an http(s) URL: {url!r}")
-
     headers = entry.get("headers") or {}
     if not isinstance(headers, dict):
         raise fail("headers", "must be a mapping of header names to values")
-    headers = {str(k): expand(str(v), "headers") for k, v in headers.items()}
+    headers = {str(k): str(v) for k, v in headers.items()}
+
+    secrets: dict[str, str] = {}
+    for field_name, templates in (("urls", urls), ("headers", list(headers.values()))):
+        for name in referenced(templates):
+            if env.get(name):
+                secrets[name] = env[name]
+            elif name not in requires_env:  # a required one disables the source instead
+                raise fail(field_name, f"environment variable {name} is not set")
+    for url in urls:
+        # Checked as it will be requested; reported as written, never with a value.
+        if not re.match(r"^https?://[^/\s]+", expand(url, secrets)):
+            raise fail("urls", f"not an http(s) URL: {url!r}")
 
     allow = entry.get("allow")
     if allow is not None:
@@ -215,6 +212,7 @@ def _parse_entry(path: Path, index: int, entry: Any, env: dict[str, str]) -> Sou
         disabled_reason=disabled_reason,
         listing=listing,
         api=api,
+        secrets=secrets,
     )
 
 

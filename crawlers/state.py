@@ -16,6 +16,7 @@ import sqlite_utils
 
 from crawlers.items import Hints
 from pipelines.dates import now_iso, to_utc
+from pipelines.redaction import Redactor
 from pipelines.urls import article_id, canonicalize_url
 
 
@@ -31,12 +32,17 @@ class Stored:
 
 
 class CrawlState:
-    """A read-mostly view of the database for one crawler (this is not a cache)."""
+    """A read-mostly view of the database for one crawler (this is not a cache).
 
-    def __init__(self, db_path: str | Path) -> None:
+    URLs are looked up as they are stored: redacted (`${NAME}` for a key), so that a
+    request's real URL finds what was saved for it.
+    """
+
+    def __init__(self, db_path: str | Path, redact: Redactor | None = None) -> None:
         from pipelines.store import open_db
 
         self.db = open_db(db_path)
+        self.redact = redact or Redactor()
 
     def close(self) -> None:
         self.db.close()
@@ -45,13 +51,13 @@ class CrawlState:
         row = self.db.execute(
             "select last_seen_at, published_at, updated_at, etag, last_modified "
             "from articles where id = ?",
-            [article_id(canonicalize_url(url))],
+            [article_id(canonicalize_url(self.redact(url)))],
         ).fetchone()
         return Stored(*row) if row else None
 
     def index_validators(self, url: str) -> tuple[str | None, str | None] | None:
         row = self.db.execute(
-            "select etag, last_modified from http_validators where url = ?", [url]
+            "select etag, last_modified from http_validators where url = ?", [self.redact(url)]
         ).fetchone()
         return (row[0], row[1]) if row else None
 

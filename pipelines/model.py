@@ -5,8 +5,12 @@ neither Scrapy nor a database.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
+
+from pipelines.redaction import Redactor, expand, referenced
 
 # -- the catalogue ----------------------------------------------------------------------
 
@@ -28,7 +32,12 @@ class Api:
 
 @dataclass(frozen=True)
 class Source:
-    """One entry of a sources catalogue (crawlers/sources.py loads and validates it)."""
+    """One entry of a sources catalogue (crawlers/sources.py loads and validates it).
+
+    `urls` and `headers` are templates, as written: `${NAME}` stays in them, because
+    they are stored and shown. Only the spider expands them (`request_url`,
+    `request_headers`) with `secrets`, the values taken from the environment, which
+    nothing else may print."""
 
     slug: str
     name: str
@@ -49,10 +58,27 @@ class Source:
     disabled_reason: str | None = None
     listing: Listing | None = None
     api: Api | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def active(self) -> bool:
         return self.enabled and self.disabled_reason is None
+
+    def request_url(self, template: str) -> str:
+        return expand(template, self.secrets)
+
+    def request_headers(self) -> dict[str, str]:
+        return {name: expand(value, self.secrets) for name, value in self.headers.items()}
+
+    @property
+    def keyed_headers(self) -> tuple[str, ...]:
+        """Names of the headers whose value comes from the environment."""
+        return tuple(name for name, value in self.headers.items() if referenced([value]))
+
+    @cached_property
+    def redact(self) -> Redactor:
+        """Puts `${NAME}` back for this source's secrets, in anything to store or log."""
+        return Redactor(self.secrets)
 
 
 # -- a fetched page ---------------------------------------------------------------------

@@ -48,7 +48,13 @@ def test_keyed_sources_are_disabled_without_their_key() -> None:
     )
     assert all(s.active for s in with_key)
     regs = [s for s in with_key if "API_DATA_GOV_KEY" in s.requires_env]
-    assert all("k123" in s.urls[0] for s in regs)
+    # The source keeps the template (it is stored and shown); only requests get the key.
+    assert regs and all(s.urls[0].endswith("api_key=${API_DATA_GOV_KEY}") for s in regs)
+    assert all(s.request_url(s.urls[0]).endswith("api_key=k123") for s in regs)
+    assert all("k123" not in repr(s) for s in with_key)
+    court = next(s for s in with_key if s.headers)
+    assert court.headers == {"Authorization": "Token ${COURTLISTENER_TOKEN}"}
+    assert court.request_headers() == {"Authorization": "Token t"}
 
 
 def test_demo_catalogue_has_one_source_of_each_kind() -> None:
@@ -103,7 +109,17 @@ def test_unset_environment_variable_is_an_error_unless_required(tmp_path) -> Non
     )
     with pytest.raises(SourcesError, match="environment variable MY_KEY is not set"):
         load_sources(path, env={})
-    assert load_sources(path, env={"MY_KEY": "x"})[0].urls[0].endswith("key=x")
+    source = load_sources(path, env={"MY_KEY": "x"})[0]
+    assert source.urls[0].endswith("key=${MY_KEY}")
+    assert source.request_url(source.urls[0]).endswith("key=x")
+
+
+def test_a_bad_url_from_the_environment_is_reported_without_its_value(tmp_path) -> None:
+    path = write(tmp_path, GOOD.replace("[https://example.org/feed.xml]", '["${FEED_URL}"]'))
+    with pytest.raises(SourcesError, match="not an http") as caught:
+        load_sources(path, env={"FEED_URL": "ftp://user:s3cr3t-value@example.org/feed"})
+    assert "s3cr3t-value" not in str(caught.value)
+    assert "${FEED_URL}" in str(caught.value)
 
 
 def test_select_sources_rejects_unknown_slugs(tmp_path) -> None:

@@ -39,14 +39,14 @@ class ApiSpider(SourceSpider):
                 self.crawler.stats.inc_value("aitrack/api_records_without_url")
                 continue
             url = response.urljoin(url)
-            hints = record_hints(record, api.fields)
+            hints = self.redact_hints(record_hints(record, api.fields))
             if api.follow:
                 request = self.article_request(url, hints)
                 if request is not None:
                     yield request
             else:
                 yield Article(
-                    url=url,
+                    url=self.redact(url),  # a record's own link may carry the key
                     source=self.source.slug,
                     fetched_at=now_iso(),
                     status=response.status,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import fields, replace
 from typing import Any
 
 import scrapy
@@ -63,12 +64,15 @@ class SourceSpider(scrapy.Spider):
         self.index_validators: dict[str, tuple[str | None, str | None]] = {}
         self.state: CrawlState | None = None
         self._allow = re.compile(source.allow) if source.allow else None
+        # Keys from the environment go into requests only: every URL, reason and text
+        # this spider stores, logs or archives passes through `redact` first.
+        self.redact = source.redact
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.state = CrawlState(self.crawler.settings.get("AITRACK_DB"))
+        self.state = CrawlState(self.crawler.settings.get("AITRACK_DB"), self.redact)
         self.crawler.signals.connect(self.on_dropped, signal=signals.request_dropped)
-        for url in self.source.urls:
-            yield self.index_request(url)
+        for template in self.source.urls:
+            yield self.index_request(self.source.request_url(template))
 
     def closed(self, reason: str) -> None:
         if self.state is not None:
@@ -81,9 +85,19 @@ class SourceSpider(scrapy.Spider):
             url,
             callback=self.on_index,
             errback=self.on_error,
-            headers=self.source.headers or None,
-            meta={"aitrack_role": "index", **meta},
+            headers=self.source.request_headers() or None,
+            meta={"aitrack_role": "index", **self._keyed_meta(), **meta},
         )
+
+    def _keyed_meta(self) -> dict[str, Any]:
+        if not self.redact:
+            return {}
+        # A keyed index URL must not travel to the pages it lists as their Referer, nor
+        # a key header to another site a redirect names (KeyedHeadersMiddleware).
+        return {
+            "referrer_policy": "no-referrer",
+            "aitrack_keyed_headers": self.source.keyed_headers,
+        }
 
     def article_request(self, url: str, hints: Hints) -> scrapy.Request | None:
         """A request for an article page, or None when `allow` filters the URL out or the
@@ -106,7 +120,7 @@ class SourceSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"aitrack_role": "article", "aitrack_hints": hints},
+            meta={"aitrack_role": "article", "aitrack_hints": hints, **self._keyed_meta()},
         )
 
     # -- callbacks ------------------------------------------------------------
@@ -125,7 +139,8 @@ class SourceSpider(scrapy.Spider):
             return
         validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
         if any(validators):
-            self.index_validators[response.url] = validators
+            # Saved and looked up (CrawlState) under the redacted URL: the template.
+            self.index_validators[self.redact(response.url)] = validators
 
     def parse_index(self, response: Response) -> Iterable[Any]:  # pragma: no cover
         raise NotImplementedError
@@ -139,13 +154,13 @@ class SourceSpider(scrapy.Spider):
         self.count_download(response)
         if response.status == NOT_MODIFIED:
             yield Article(
-                url=response.url,
+                url=self.redact(response.url),
                 source=self.source.slug,
                 fetched_at=now_iso(),
                 status=response.status,
                 html="",
                 not_modified=True,
-                hints=response.meta.get("aitrack_hints") or Hints(),
+                hints=self.redact_hints(response.meta.get("aitrack_hints") or Hints()),
             )
             return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
@@ -157,16 +172,17 @@ class SourceSpider(scrapy.Spider):
                 response.url, "not_html", f"Content-Type {content_type or 'missing'}"
             )
             return
-        hints = response.meta.get("aitrack_hints") or Hints()
+        hints = self.redact_hints(response.meta.get("aitrack_hints") or Hints())
         self.crawler.stats.inc_value("aitrack/article_bodies")
         yield Article(
-            url=response.url,
+            url=self.redact(response.url),
             source=self.source.slug,
             fetched_at=now_iso(),
             status=response.status,
             # Our decoding, not Scrapy's guess: it read undeclared Windows-1252 as
             # Windows-1250 ("Liège" became "Ličge"). The same rules as `aitrack extract`.
-            html=decode_html(response.body, content_type),
+            # Redacted too: a page that echoes the key must not store it.
+            html=self.redact(decode_html(response.body, content_type)),
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             hints=hints,
@@ -184,7 +200,7 @@ class SourceSpider(scrapy.Spider):
             else:
                 # robots.txt said no, or a limit dropped it on purpose: a skip, not an error.
                 self.crawler.stats.inc_value("aitrack/skipped_requests")
-                self.logger.info("skipped %s: %s", url, message)
+                self.logger.info("skipped %s: %s", self.redact(url), self.redact(message))
             return
         if failure.check(HttpError):
             status = failure.value.response.status
@@ -226,9 +242,21 @@ class SourceSpider(scrapy.Spider):
         """Log and count a failure against this source; an index failure fails the source."""
         if role == "index":
             self.index_failed = True
+        url, reason = self.redact(url), self.redact(reason)
         self.failures.append({"url": url, "kind": kind, "reason": reason, "role": role})
         self.crawler.stats.inc_value(f"aitrack/errors/{kind}")
         self.logger.warning("%s %s failed (%s): %s", role, url, kind, reason)
+
+    def redact_hints(self, hints: Hints) -> Hints:
+        """`hints` with the source's secrets taken out of every text the index gave."""
+        if not self.redact:
+            return hints
+        changes = {
+            f.name: self.redact(value)
+            for f in fields(hints)
+            if isinstance(value := getattr(hints, f.name), str)
+        }
+        return replace(hints, **changes)
 
 
 class IndexFormatError(ValueError):
