@@ -114,7 +114,7 @@ class Extracted:
     updated: str | None = None
     language: str | None = None
     summary: str | None = None
-    text: str = ""
+    text: str = field(default="", repr=False)  # kept out of log lines about the item
     image: str | None = None
     site_name: str | None = None
     provenance: dict[str, str] = field(default_factory=dict)
@@ -171,7 +171,7 @@ class Article:
     source: str
     fetched_at: str
     status: int
-    html: str
+    html: str = field(repr=False)  # a log line about the item must not carry the page
     etag: str | None = None
     last_modified: str | None = None
     hints: Hints = field(default_factory=Hints)
