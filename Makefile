@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	# The bundled pip (23.2) skips lxml's html_clean extra that trafilatura needs.
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	# Feeds come from our own renderer now; an older venv's datasette-atom would compete.
+	$(VENV)/bin/pip uninstall --quiet --yes datasette-atom 2>/dev/null || true
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv/ and install aitrack into it

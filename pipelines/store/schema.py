@@ -130,7 +130,7 @@ def m001_initial_schema(db: sqlite_utils.Database) -> None:
 @migrations()
 def m002_article_feed_view(db: sqlite_utils.Database) -> None:
     # One place that turns articles into Atom entries for every feed of the site:
-    # datasette-atom needs atom_id, atom_title and an atom_updated with a time zone.
+    # The Atom renderer needs atom_id, atom_title and an atom_updated with a time zone.
     db.create_view(
         "article_feed",
         """

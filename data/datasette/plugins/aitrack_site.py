@@ -11,7 +11,6 @@ import json
 import re
 from typing import Any
 
-import datasette_atom
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
@@ -217,36 +216,3 @@ async def dashboard_page(datasette: Any, request: Any) -> Response:
     return Response.html(
         await datasette.render_template("dashboard.html", context, request=request)
     )
-
-
-# datasette-atom 0.9 computes max() over the rows and so answers an empty result (a search
-# with no matches yet, which a journalist may well subscribe to) with HTTP 500. Answer with
-# an empty, valid feed instead.
-_render_atom = datasette_atom.render_atom
-
-
-def _render_atom_or_empty(  # the same parameters: Datasette passes them by name
-    datasette: Any,
-    request: Any,
-    sql: str,
-    columns: list[str],
-    rows: list[Any],
-    database: str,
-    table: str | None,
-    query_name: str | None,
-    view_name: str,
-    data: Any,
-) -> Response:
-    args = (datasette, request, sql, columns, rows, database, table, query_name, view_name, data)
-    if rows or not datasette_atom.REQUIRED_COLUMNS.issubset(columns):
-        return _render_atom(*args)
-    feed = (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<id>{escape(request.url)}</id><title>{escape(request.args.get('_feed_title', 'aitrack'))}"
-        "</title><updated>1970-01-01T00:00:00+00:00</updated></feed>"
-    )
-    return Response(feed, content_type="application/xml; charset=utf-8")
-
-
-datasette_atom.render_atom = _render_atom_or_empty
