@@ -6,9 +6,16 @@ subprocess, real SQLite files.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+from pathlib import Path
 
+from crawlers import DATA
 from crawlers.demo_server import DemoServer
+from tests.conftest import AITRACK, ROOT
+
+PAGE = DATA / "demo/site/civic-ledger/2024/05/18/colorado-ai-act-signed.html"
 
 
 def raw_get(server: DemoServer, target: str) -> bytes:
@@ -28,3 +35,31 @@ def test_a_nul_byte_in_a_demo_path_is_a_404_not_a_crash(demo_server: DemoServer)
         assert answer.startswith(b"HTTP/1.1 404"), (target, answer[:200])
     # The server still serves after them.
     assert raw_get(demo_server, "/robots.txt").startswith(b"HTTP/1.1 200")
+
+
+def run_into_closed_pipe(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run the CLI with stdout a pipe whose reader has already gone, like `| head -0`."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write now fails with EPIPE (Python ignores SIGPIPE)
+    try:
+        return subprocess.run(
+            [*AITRACK, *args], cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, timeout=120
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_every_command_survives_a_closed_stdout(demo_db: Path, tmp_path: Path) -> None:
+    """Item 15: `aitrack status | head -1` ended in a BrokenPipeError traceback."""
+    text = tmp_path / "doc.txt"
+    text.write_text("AI rules\nLawmakers passed the artificial intelligence act today.\n")
+    for args in (
+        ("status", "--db", str(demo_db)),
+        ("sources",),
+        ("extract", "--format", "text", str(PAGE)),
+        ("tag", str(text)),
+    ):
+        result = run_into_closed_pipe(*args)
+        stderr = result.stderr.decode()
+        assert result.returncode == 141, (args, result.returncode, stderr[-2000:])
+        assert stderr == "", (args, stderr[-2000:])
