@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -194,6 +195,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawlers.demo_server import DEMO_BASE, DEMO_SOURCES, start_demo_server
 
+    if not args.no_serve:
+        check_port("127.0.0.1", args.port)  # before the crawl, not after it
     server = start_demo_server()
     # Scrapy's HttpProxyMiddleware reads the standard proxy variables: the demo server
     # answers for http://demo.aitrack.test/, the address the demo sources use.
@@ -294,9 +297,27 @@ def datasette_command(
     ]
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail now, in one line, if Datasette could not listen on host:port: otherwise the
+    error comes from Datasette after we have announced the site's address."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, OverflowError) as exc:
+        raise CliError(f"cannot serve on {host}:{port}: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn does: a port left in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CliError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def serve(db_path: str, host: str, port: int) -> int:
     if not Path(db_path).exists():
         raise CliError(f"no database at {db_path}: run `aitrack crawl` or `aitrack demo` first")
+    check_port(host, port)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(datasette_metadata(db_path), fh)
     command = datasette_command(db_path, fh.name, host, port)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from crawlers import DATA
 from crawlers.demo_server import DemoServer
-from tests.conftest import AITRACK, ROOT
+from tests.conftest import AITRACK, ROOT, run_aitrack
 
 PAGE = DATA / "demo/site/civic-ledger/2024/05/18/colorado-ai-act-signed.html"
 
@@ -63,3 +63,23 @@ def test_every_command_survives_a_closed_stdout(demo_db: Path, tmp_path: Path) -
         stderr = result.stderr.decode()
         assert result.returncode == 141, (args, result.returncode, stderr[-2000:])
         assert stderr == "", (args, stderr[-2000:])
+
+
+def test_a_port_in_use_is_one_line_before_anything_is_announced(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """Item 16: `serve` printed "Datasette at ..." and then Datasette failed on the port;
+    `demo` crawled the whole site first."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = str(held.getsockname()[1])
+        for args in (
+            ("serve", "--db", str(demo_db), "--port", port),
+            ("demo", "--db", str(tmp_path / "d.db"), "--port", port),
+        ):
+            result = run_aitrack(*args, timeout=60)
+            assert result.returncode == 2, (args, result.stderr[-2000:])
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and port in lines[0] and "in use" in lines[0], lines
+        assert not (tmp_path / "d.db").exists()  # the demo did not crawl
