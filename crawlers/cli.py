@@ -57,6 +57,17 @@ class CliError(Exception):
         self.status = status
 
 
+def require_db(path: str, may_create: bool = False) -> None:
+    """Refuse, in one line, a database that is not aitrack's (crawlers/dbcheck.py)."""
+    from crawlers.dbcheck import why_not_aitrack_db
+
+    why = why_not_aitrack_db(path, may_create=may_create)
+    if why == "no such file":
+        raise CliError(f"no database at {path}: run `aitrack crawl` or `aitrack demo` first")
+    if why:
+        raise CliError(f"{path}: {why}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aitrack",
@@ -160,6 +171,7 @@ def _crawl(
     the database cannot be written."""
     from crawlers.runner import EXIT_ALREADY_RUNNING, EXIT_FAILED, AlreadyRunning, run_crawl
 
+    require_db(args.db, may_create=True)
     overrides = {**_log_overrides(args.quiet), **(extra or {})}
     for assignment in getattr(args, "set", []):
         name, sep, value = assignment.partition("=")
@@ -195,6 +207,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawlers.demo_server import DEMO_BASE, DEMO_SOURCES, start_demo_server
 
+    require_db(args.db, may_create=True)
     if not args.no_serve:
         check_port("127.0.0.1", args.port)  # before the crawl, not after it
     server = start_demo_server()
@@ -315,8 +328,7 @@ def check_port(host: str, port: int) -> None:
 
 
 def serve(db_path: str, host: str, port: int) -> int:
-    if not Path(db_path).exists():
-        raise CliError(f"no database at {db_path}: run `aitrack crawl` or `aitrack demo` first")
+    require_db(db_path)
     check_port(host, port)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(datasette_metadata(db_path), fh)
@@ -406,6 +418,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
     if not Path(args.archive).is_dir():
         raise CliError(f"no archive at {args.archive}")
+    require_db(args.db, may_create=True)  # it rebuilds, but never into someone else's file
     counts = reextract_archive(args.archive, args.db)
     print(", ".join(f"{n} {what}" for what, n in counts.items()))
     return 0
@@ -414,8 +427,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 def cmd_retag(args: argparse.Namespace) -> int:
     from pipelines.retag import retag_database
 
-    if not Path(args.db).exists():
-        raise CliError(f"no database at {args.db}")
+    require_db(args.db)
     changes = retag_database(args.db)
     print(f"retagged {changes.articles} articles")
     for slug in sorted(set(changes.added) | set(changes.removed)):
@@ -458,8 +470,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """The last runs, then each source's health, flagged sources first."""
     import sqlite_utils
 
-    if not Path(args.db).exists():
-        raise CliError(f"no database at {args.db}")
+    require_db(args.db)
     db = sqlite_utils.Database(args.db)
     print("last runs:")
     for row in db.query(

@@ -7,13 +7,15 @@ subprocess, real SQLite files.
 from __future__ import annotations
 
 import os
+import random
 import socket
+import sqlite3
 import subprocess
 from pathlib import Path
 
 from crawlers import DATA
 from crawlers.demo_server import DemoServer
-from tests.conftest import AITRACK, ROOT, run_aitrack
+from tests.conftest import AITRACK, ROOT, run_aitrack, sources_yaml
 
 PAGE = DATA / "demo/site/civic-ledger/2024/05/18/colorado-ai-act-signed.html"
 
@@ -83,3 +85,65 @@ def test_a_port_in_use_is_one_line_before_anything_is_announced(
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and port in lines[0] and "in use" in lines[0], lines
         assert not (tmp_path / "d.db").exists()  # the demo did not crawl
+
+
+def bad_databases(folder: Path) -> dict[str, Path]:
+    """Files that are not aitrack databases, one of each kind a user can point --db at."""
+    folder.mkdir()
+    (folder / "a-directory").mkdir()
+    (folder / "empty.db").write_bytes(b"")
+    (folder / "corrupt.db").write_bytes(random.Random(7).randbytes(8192))
+    header = sqlite3.connect(folder / "damaged.db")
+    header.execute("create table t (x)")
+    header.commit()
+    header.close()
+    damaged = bytearray((folder / "damaged.db").read_bytes())
+    damaged[100:] = b"\xff" * (len(damaged) - 100)  # a SQLite header, garbage pages
+    (folder / "damaged.db").write_bytes(bytes(damaged))
+    foreign = sqlite3.connect(folder / "foreign.db")
+    foreign.execute("create table invoices (id integer primary key, total real)")
+    foreign.execute("insert into invoices (total) values (12.5)")
+    foreign.commit()
+    foreign.close()
+    return {p.name: p for p in sorted(folder.iterdir())}
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    return {p.name: None if p.is_dir() else p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_commands_refuse_a_database_that_is_not_aitracks(tmp_path: Path) -> None:
+    """Item 10: `retag --db other.db` wrote our tables into any SQLite file, `serve`
+    served an empty site, and a corrupt file gave a traceback."""
+    bad = bad_databases(tmp_path / "bad")
+    before = snapshot(tmp_path / "bad")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        sources_yaml(["slug: x\n    name: X\n    kind: feed\n    urls: [http://127.0.0.1:9/f]"])
+    )
+    for name, db in bad.items():
+        for args in (
+            ("status", "--db", str(db)),
+            ("retag", "--db", str(db)),
+            ("reextract", "--archive", str(archive), "--db", str(db)),
+            ("serve", "--db", str(db), "--port", "1"),  # never reached: no site is served
+            ("crawl", "--sources", str(sources), "--db", str(db)),
+        ):
+            if name == "empty.db" and args[0] in ("reextract", "crawl"):
+                continue  # they build a database: an empty file has nothing to lose
+            result = run_aitrack(*args, timeout=60)
+            lines = result.stderr.strip().splitlines()
+            assert result.returncode == 2, (name, args[0], result.stderr[-2000:])
+            assert len(lines) == 1 and str(db) in lines[0], (name, args[0], lines)
+            assert result.stdout == "", (name, args[0], result.stdout)
+    assert snapshot(tmp_path / "bad") == before  # nothing written, no lock file left
+    missing = str(tmp_path / "missing.db")
+    for command in ("status", "retag", "serve"):
+        result = run_aitrack(command, "--db", missing, timeout=60)
+        assert result.returncode == 2 and "no database at" in result.stderr, result.stderr
+    assert not Path(missing).exists()
+    # reextract rebuilds: a missing database is created, and is aitrack's.
+    assert run_aitrack("reextract", "--archive", str(archive), "--db", missing).returncode == 0
+    assert run_aitrack("status", "--db", missing).returncode == 0
