@@ -169,15 +169,15 @@ def _crawl(
 ) -> Any:
     """Run a crawl with the options crawl and demo share: exit 3 if one is running, 2 if
     the database cannot be written."""
+    from crawlers.overrides import OverrideError, parse_overrides
     from crawlers.runner import EXIT_ALREADY_RUNNING, EXIT_FAILED, AlreadyRunning, run_crawl
 
     require_db(args.db, may_create=True)
     overrides = {**_log_overrides(args.quiet), **(extra or {})}
-    for assignment in getattr(args, "set", []):
-        name, sep, value = assignment.partition("=")
-        if not sep or not name:
-            raise CliError(f"--set expects NAME=VALUE, got {assignment!r}")
-        overrides[name] = value
+    try:
+        overrides.update(parse_overrides(getattr(args, "set", [])))
+    except OverrideError as exc:
+        raise CliError(str(exc)) from None
     if args.archive:
         overrides["AITRACK_ARCHIVE_DIR"] = args.archive
     try:

@@ -13,6 +13,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import sqlite_utils
+
 from crawlers import DATA
 from crawlers.demo_server import DemoServer
 from tests.conftest import AITRACK, ROOT, run_aitrack, sources_yaml
@@ -147,3 +149,53 @@ def test_commands_refuse_a_database_that_is_not_aitracks(tmp_path: Path) -> None
     # reextract rebuilds: a missing database is created, and is aitrack's.
     assert run_aitrack("reextract", "--archive", str(archive), "--db", missing).returncode == 0
     assert run_aitrack("status", "--db", missing).returncode == 0
+
+
+def test_setting_overrides_are_checked_before_the_crawl(tmp_path: Path) -> None:
+    """Item 14: `-s AITRACK_WORKERS=abc` failed mid-crawl as an unhandled Deferred error,
+    and `-s TYPO=1` was silently accepted."""
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        sources_yaml(["slug: x\n    name: X\n    kind: feed\n    urls: [http://127.0.0.1:9/f]"])
+    )
+    db = tmp_path / "t.db"
+    for setting, named in (
+        ("AITRACK_WORKERS=abc", "AITRACK_WORKERS"),
+        ("AITRACK_WORKERS=-1", "AITRACK_WORKERS"),
+        ("TYPO=1", "TYPO"),
+        ("DOWNLOAD_TIMEOUT=ten", "DOWNLOAD_TIMEOUT"),
+        ("CONCURRENT_REQUESTS=1.5", "CONCURRENT_REQUESTS"),
+        ("ROBOTSTXT_OBEY=maybe", "ROBOTSTXT_OBEY"),
+        ("DOWNLOADER_MIDDLEWARES=[1]", "DOWNLOADER_MIDDLEWARES"),
+        ("AITRACK_DB_BATCH=0", "AITRACK_DB_BATCH"),
+        ("AITRACK_DB=/tmp/elsewhere.db", "AITRACK_DB"),
+        ("LOG_LEVEL=LOUD", "LOG_LEVEL"),
+    ):
+        result = run_aitrack("crawl", "--sources", str(sources), "--db", str(db), "-s", setting)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2, (setting, result.stderr[-2000:])
+        assert len(lines) == 1 and named in lines[0], (setting, lines)
+        assert not db.exists(), setting  # refused before the run began
+    # Good values of every type are taken (the crawl runs; its one source is down).
+    result = run_aitrack(
+        "crawl",
+        "--sources",
+        str(sources),
+        "--db",
+        str(db),
+        "--quiet",
+        *("-s", "AITRACK_WORKERS=0", "-s", "DOWNLOAD_TIMEOUT=2.5", "-s", "RETRY_TIMES=0"),
+        *("-s", "AUTOTHROTTLE_ENABLED=off", "-s", "RETRY_HTTP_CODES=500,503"),
+        *("-s", 'DOWNLOADER_MIDDLEWARES={"crawlers.middlewares.ArchiveMiddleware": 580}'),
+    )
+    assert result.returncode == 2 and db.exists(), result.stderr[-2000:]
+    health = sqlite_utils.Database(db)["sources"].get("x")
+    assert health["last_error"].startswith("index failed (connection)"), health
+
+
+def test_every_aitrack_setting_has_an_explicit_check() -> None:
+    """A new AITRACK_* setting must say what values it takes (crawlers/overrides.py)."""
+    from crawlers.overrides import AITRACK_CHECKS, PER_RUN, known_settings
+
+    ours = {name for name in known_settings() if name.startswith("AITRACK_")}
+    assert ours == set(AITRACK_CHECKS) | set(PER_RUN)
