@@ -28,6 +28,7 @@ DEFAULT_DB = DATA / "aitrack.db"
 DEFAULT_SOURCES = DATA / "sources.yaml"
 DATASETTE_DIR = DATA / "datasette"
 EXIT_USAGE = 2
+QUIET_HELP = "no log: one line per failed source, then the summary"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
 
 
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-serve", action="store_true", help="stop after the crawl and summary")
     p.add_argument("--db", default=str(DATA / "demo.db"), help="database (default data/demo.db)")
     p.add_argument("--port", type=int, default=8001, help="Datasette port (default 8001)")
-    p.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.add_argument("--archive", metavar="DIR", help="also write every response to WARC in DIR")
     p.set_defaults(func=cmd_demo)
 
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sources", default=str(DEFAULT_SOURCES), help="sources file")
     p.add_argument("--source", action="append", metavar="SLUG", help="only this source (repeat)")
     p.add_argument("--db", default=str(DEFAULT_DB), help="database (default data/aitrack.db)")
-    p.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.add_argument(
         "--archive",
         metavar="DIR",
@@ -158,7 +159,16 @@ def _load(path: str, only: list[str] | None = None) -> list[Any]:
 
 
 def _log_overrides(quiet: bool) -> dict[str, Any]:
-    return {"LOG_LEVEL": "WARNING" if quiet else "INFO"}
+    # --quiet: no Scrapy log at all (its ERROR lines carry tracebacks, e.g. the robots.txt
+    # middleware's for every unreachable host); the CLI prints one line per failed
+    # source and the summary (report_lines). The details stay in crawl_runs.stats.
+    return {"LOG_LEVEL": "CRITICAL" if quiet else "INFO"}
+
+
+def report_lines(report: Any) -> list[str]:
+    """What a crawl ends with on stderr: one line per failed source, then the summary."""
+    lines = [f"aitrack: source {s.slug} failed: {s.error}" for s in report.sources if not s.ok]
+    return [*lines, report.summary()]
 
 
 def _crawl(
@@ -198,9 +208,10 @@ def _crawl(
 def cmd_crawl(args: argparse.Namespace) -> int:
     sources = _load(args.sources, args.source)
     report = _crawl(sources, args, str(args.sources))
-    for slug, why in report.skipped.items():
-        print(f"aitrack: skipped {slug}: {why}", file=sys.stderr)
-    print(report.summary(), file=sys.stderr)
+    if not args.quiet:
+        for slug, why in report.skipped.items():
+            print(f"aitrack: skipped {slug}: {why}", file=sys.stderr)
+    print("\n".join(report_lines(report)), file=sys.stderr)
     return report.exit_code
 
 
@@ -222,7 +233,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The demo server is ours and local: no need to pace requests as for a real site.
     overrides = {"AUTOTHROTTLE_START_DELAY": 0.0, "AUTOTHROTTLE_ENABLED": False}
     report = _crawl(sources, args, str(DEMO_SOURCES), overrides)
-    print(report.summary(), file=sys.stderr)
+    print("\n".join(report_lines(report)), file=sys.stderr)
     print(demo_summary(args.db, report))
     if args.no_serve or report.exit_code:
         return report.exit_code

@@ -199,3 +199,43 @@ def test_every_aitrack_setting_has_an_explicit_check() -> None:
 
     ours = {name for name in known_settings() if name.startswith("AITRACK_")}
     assert ours == set(AITRACK_CHECKS) | set(PER_RUN)
+
+
+def test_quiet_prints_the_summary_and_one_line_per_failed_source(
+    tmp_path: Path, site_server: DemoServer
+) -> None:
+    """Item 13: `--quiet` printed thousands of lines, tracebacks from the robots.txt
+    middleware among them, in a run without network."""
+    with socket.socket() as probe:  # a port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    (site_server.root / "feed.xml").write_text(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+        "<item><title>gone</title><link>{{BASE}}/gone.html</link></item></channel></rss>"
+    )
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        sources_yaml(
+            [
+                f"slug: refused-feed\n    name: A\n    kind: feed\n"
+                f"    urls: [http://127.0.0.1:{closed}/a.xml]",
+                f"slug: refused-sitemap\n    name: B\n    kind: sitemap\n"
+                f"    urls: [http://127.0.0.1:{closed}/b.xml]",
+                "slug: no-such-host\n    name: C\n    kind: feed\n"
+                "    urls: [http://no-such-host.invalid/feed.xml]",
+                # Works, but its one article is a 404: a failed URL, not a failed source.
+                f"slug: fine\n    name: D\n    kind: feed\n"
+                f"    urls: [{site_server.base_url}/feed.xml]",
+            ]
+        )
+    )
+    result = run_aitrack(
+        "crawl", "--sources", str(sources), "--db", str(tmp_path / "q.db"), "--quiet"
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    assert len(lines) == 1 + 3, lines
+    for slug in ("refused-feed", "refused-sitemap", "no-such-host"):
+        assert sum(slug in line for line in lines[:-1]) == 1, (slug, lines)
+    assert lines[-1].startswith("run 1 partial")
