@@ -25,6 +25,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawlers.sources import Source
 from crawlers.spiders import SPIDERS
+from crawlers.spiders.base import BAD_LINK
 from crawlers.state import save_index_validators
 from pipelines.offload import shutdown_pool
 from pipelines.store import (
@@ -222,7 +223,9 @@ def _run_locked(
     report = RunReport(run_id, status, results, skipped)
     for source, crawler in crawlers:
         result = next(r for r in results if r.slug == source.slug)
-        if result.ok and not result.failures:
+        # A bad link in the index is not retried (the index would say the same): it
+        # does not keep the index's validators from being saved.
+        if result.ok and all(f["kind"] == BAD_LINK for f in result.failures):
             save_index_validators(db, getattr(crawler.spider, "index_validators", {}))
     for r in results:
         flag = record_source_health(

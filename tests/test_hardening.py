@@ -6,11 +6,14 @@ subprocess, real SQLite files.
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import shutil
 import socket
 import sqlite3
 import subprocess
+from html import escape
 from pathlib import Path
 
 import sqlite_utils
@@ -239,3 +242,124 @@ def test_quiet_prints_the_summary_and_one_line_per_failed_source(
     for slug in ("refused-feed", "refused-sitemap", "no-such-host"):
         assert sum(slug in line for line in lines[:-1]) == 1, (slug, lines)
     assert lines[-1].startswith("run 1 partial")
+
+
+BAD_LINKS = [
+    "javascript:alert(1)",
+    "mailto:editor@example.org",
+    "data:text/html,hello",
+    "ftp://127.0.0.1/file.html",
+    "http://[::1",
+    "http:///x.html",
+    "http://127.0.0.1:99999/x.html",
+    "   ",
+]
+DEMO_PAGES = sorted((DATA / "demo/site/civic-ledger").glob("20*/*/*/*.html"))[:8]
+
+
+def build_site_with_bad_links(root: Path) -> dict[str, int]:
+    """A feed, a JSON Feed, a sitemap index, a listing and an API, each listing two good
+    articles of its own among every kind of bad link. Returns the bad links per source."""
+    for folder in ("r", "j", "s", "l", "a"):
+        (root / folder).mkdir()
+        for n, page in enumerate(DEMO_PAGES[:2]):
+            shutil.copy(page, root / folder / f"{n}.html")
+    good = {folder: [f"{{{{BASE}}}}/{folder}/{n}.html" for n in range(2)] for folder in "rjsla"}
+
+    def mixed(folder: str) -> list[str]:
+        bad = BAD_LINKS
+        if folder == "r":  # feedparser rewrites http:///x.html to http://x.html, a real host
+            bad = [link for link in BAD_LINKS if link != "http:///x.html"]
+        return [good[folder][0], *bad, good[folder][1]]
+
+    (root / "rss.xml").write_text(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>r</title>"
+        + "".join(
+            f"<item><title>t{i}</title><link>{escape(link)}</link></item>"
+            for i, link in enumerate(mixed("r"))
+        )
+        + "</channel></rss>"
+    )
+    (root / "feed.json").write_text(
+        json.dumps(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": "j",
+                "items": [{"id": str(i), "url": u} for i, u in enumerate(mixed("j"))],
+            }
+        )
+    )
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    (root / "index.xml").write_text(
+        f"<?xml version='1.0'?><sitemapindex xmlns='{ns}'>"
+        + "".join(
+            f"<sitemap><loc>{escape(u)}</loc></sitemap>"
+            for u in ["javascript:alert(2)", "{{BASE}}/urls.xml", "http://[::1"]
+        )
+        + "</sitemapindex>"
+    )
+    (root / "urls.xml").write_text(
+        f"<?xml version='1.0'?><urlset xmlns='{ns}'>"
+        + "".join(f"<url><loc>{escape(u)}</loc></url>" for u in mixed("s"))
+        + "</urlset>"
+    )
+    (root / "list.html").write_text(
+        "<html><body><ul>"
+        + "".join(
+            f"<li class='item'><a href='{escape(u, quote=True)}'>x</a></li>" for u in mixed("l")
+        )
+        + "</ul><a class='next' href='javascript:next()'>next</a></body></html>"
+    )
+    (root / "api.json").write_text(
+        json.dumps(
+            {
+                "results": [{"html_url": u, "title": "A"} for u in mixed("a")],
+                "next_page_url": "mailto:more@example.org",
+            }
+        )
+    )
+    # What reaches the spider: feedparser drops blank and unparseable links (http://[::1),
+    # the sitemap parser blank ones; JSON, HTML and the API keep them all.
+    return {"rss": 5, "jsonfeed": 8, "sitemap": 2 + 7, "listing": 8 + 1, "api": 8 + 1}
+
+
+def test_bad_links_are_skipped_and_counted_and_the_rest_of_the_index_is_crawled(
+    tmp_path: Path, site_server: DemoServer
+) -> None:
+    """Item 7: a `javascript:` link raised ValueError in article_request and the rest of
+    the feed was lost, with a traceback."""
+    bad = build_site_with_bad_links(site_server.root)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        sources_yaml(
+            [
+                "slug: rss\n    name: R\n    kind: feed\n    urls: [BASE/rss.xml]",
+                "slug: jsonfeed\n    name: J\n    kind: feed\n    urls: [BASE/feed.json]",
+                "slug: sitemap\n    name: S\n    kind: sitemap\n    urls: [BASE/index.xml]",
+                "slug: listing\n    name: L\n    kind: listing\n    urls: [BASE/list.html]\n"
+                "    listing: {links: '.item a', next_page: 'a.next'}",
+                "slug: api\n    name: A\n    kind: api\n    urls: [BASE/api.json]\n"
+                "    api: {items: results, next_page: next_page_url, fields: {url: html_url, "
+                "title: title}}",
+            ]
+        ).replace("BASE", site_server.base_url)
+    )
+    db_path = tmp_path / "t.db"
+    result = run_aitrack("crawl", "--sources", str(sources), "--db", str(db_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "Missing scheme" not in result.stderr
+    db = sqlite_utils.Database(db_path)
+    stored = dict(db.execute("select source, count(*) from articles group by source"))
+    assert stored == {"rss": 2, "jsonfeed": 2, "sitemap": 2, "listing": 2, "api": 2}
+    stats = json.loads(next(db["crawl_runs"].rows)["stats"])["sources"]
+    for slug, count in bad.items():
+        assert stats[slug]["ok"], stats[slug]
+        assert stats[slug]["errors"] == {"bad_link": count}, (slug, stats[slug]["errors"])
+        reasons = [f["reason"] for f in stats[slug]["failures"]]
+        assert len(reasons) == count and all(reasons), reasons
+        assert any("not an http(s) link (javascript:)" in r for r in reasons), reasons
+    assert "bad_link" in result.stderr  # each is logged with its reason
+    # A retry cannot mend a bad link, so it does not stop the indexes' validators from
+    # being saved (next run: 304s, not the whole index again).
+    saved = {r["url"].rsplit("/", 1)[1] for r in db["http_validators"].rows}
+    assert saved == {"rss.xml", "feed.json", "index.xml", "urls.xml", "list.html", "api.json"}
