@@ -407,6 +407,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     from pipelines.extract import ExtractionError, extract_article
     from pipelines.tagging import tag_text
+    from pipelines.text_quality import why_not_language
 
     data = read_input(args.file)
     text = data.decode("utf-8", errors="replace")
@@ -418,6 +419,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
         title, body = extracted.title or "", extracted.text
     else:
         title, _, body = text.strip().partition("\n")
+        if why := why_not_language(text):  # random bytes, a PDF: no topics in those
+            raise CliError(f"{args.file}: not language: {why}", 1)
     if not (title.strip() or body.strip()):
         raise CliError(f"{args.file}: empty document", 1)
     print(json.dumps(tag_text(title, body).as_dict(), ensure_ascii=False, indent=2))

@@ -26,6 +26,7 @@ from w3lib.encoding import html_to_unicode
 from crawlers.items import Article, Hints
 from pipelines.dates import to_iso
 from pipelines.offload import run_timed, timed_call
+from pipelines.text_quality import why_not_language
 from pipelines.timing import CrawlerStage, add_time
 
 ARTICLE_TYPES = {
@@ -166,6 +167,8 @@ def extract_article(html: str | bytes, url: str, hints: Hints | None = None) -> 
     result.text = trim_edges(text, [result.title, hints.title])
     if not result.text:
         raise ExtractionError("no article text found")
+    if why := why_not_language(result.text):  # junk or binary read as text: no article
+        raise ExtractionError(f"not language: {why}")
     if not result.summary:
         result.summary = _lead(result.text)
         result.provenance["summary"] = "text"

@@ -363,3 +363,59 @@ def test_bad_links_are_skipped_and_counted_and_the_rest_of_the_index_is_crawled(
     # being saved (next run: 304s, not the whole index again).
     saved = {r["url"].rsplit("/", 1)[1] for r in db["http_validators"].rows}
     assert saved == {"rss.xml", "feed.json", "index.xml", "urls.xml", "list.html", "api.json"}
+
+
+def test_junk_is_never_an_article_nor_tagged(tmp_path: Path, site_server: DemoServer) -> None:
+    """Item 8: 200 KB of random bytes served as text/html was stored as an article (one
+    letter 200,000 times), and `aitrack tag` found topics in random bytes and a PDF."""
+    rng = random.Random(8)
+    noise = rng.randbytes(200_000)
+    files = {
+        "noise.bin": noise,
+        "report.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< >>\nstream\n" + noise[:20_000],
+        "letters.txt": b"AI rules\n" + b"a" * 200_000,
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        result = run_aitrack("tag", str(tmp_path / name))
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and result.stdout == "", (name, result.stdout[:500])
+        assert len(lines) == 1 and "not language" in lines[0], (name, lines)
+    real = tmp_path / "thai.txt"
+    real.write_text(
+        "กฎหมายปัญญาประดิษฐ์\nรัฐบาลประกาศร่างกฎหมายปัญญาประดิษฐ์ฉบับใหม่เพื่อคุ้มครองข้อมูลส่วนบุคคล",
+        encoding="utf-8",
+    )
+    assert run_aitrack("tag", str(real)).returncode == 0
+
+    # The crawl: junk behind a feed is an extraction failure with its reason.
+    root = site_server.root
+    shutil.copy(PAGE, root / "good.html")
+    (root / "letters.html").write_bytes(b"<html><body><p>" + b"a" * 200_000 + b"</p></body></html>")
+    printable = bytes(rng.randrange(33, 127) for _ in range(200_000))
+    (root / "noise.html").write_bytes(printable)
+    (root / "feed.xml").write_text(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+        + "".join(
+            f"<item><title>{n}</title><link>{{{{BASE}}}}/{n}</link></item>"
+            for n in ("good.html", "letters.html", "noise.html")
+        )
+        + "</channel></rss>"
+    )
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        sources_yaml(
+            [f"slug: f\n    name: F\n    kind: feed\n    urls: [{site_server.base_url}/feed.xml]"]
+        )
+    )
+    db_path = tmp_path / "t.db"
+    result = run_aitrack("crawl", "--sources", str(sources), "--db", str(db_path), "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = sqlite_utils.Database(db_path)
+    assert [r["url"].rsplit("/", 1)[1] for r in db["articles"].rows] == ["good.html"]
+    failures = json.loads(next(db["crawl_runs"].rows)["stats"])["sources"]["f"]["failures"]
+    assert sorted((f["url"].rsplit("/", 1)[1], f["kind"]) for f in failures) == [
+        ("letters.html", "extraction"),
+        ("noise.html", "extraction"),
+    ]
+    assert all("not language" in f["reason"] for f in failures), failures
