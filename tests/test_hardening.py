@@ -17,6 +17,7 @@ from html import escape
 from pathlib import Path
 
 import sqlite_utils
+import yaml
 
 from crawlers import DATA
 from crawlers.demo_server import DemoServer
@@ -419,3 +420,32 @@ def test_junk_is_never_an_article_nor_tagged(tmp_path: Path, site_server: DemoSe
         ("noise.html", "extraction"),
     ]
     assert all("not language" in f["reason"] for f in failures), failures
+
+
+def test_the_docs_recipes_work_as_written() -> None:
+    """Item 18: the CI recipe restored its database with `curl ... || true` from a site
+    published with allow_download off (every run began empty), `/aitrack/` URLs were
+    given without saying they need a file named aitrack.db, and the README named no
+    prerequisites."""
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    recipe = operations.split("# .github/workflows/crawl.yml", 1)[1].split("```", 1)[0]
+    steps = yaml.safe_load(recipe)["jobs"]["crawl"]["steps"]
+    texts = [json.dumps(step) for step in steps]
+    assert not any("curl" in t or "wget" in t for t in texts), "the site is no database store"
+    crawl = next(i for i, t in enumerate(texts) if "aitrack crawl" in t)
+    restore = [i for i, s in enumerate(steps) if "cache/restore" in s.get("uses", "")]
+    save = [s for s in steps[crawl:] if "cache/save" in s.get("uses", "")]
+    assert restore and restore[0] < crawl, "the database is restored before the crawl"
+    assert save and save[0]["if"] == "always()" and save[0]["with"]["path"] == "data/aitrack.db"
+    assert "allow_download off" in texts[-1]
+
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for paragraph in doc.read_text(encoding="utf-8").split("\n\n"):
+            if "`/aitrack/" in paragraph:
+                assert "aitrack.db" in paragraph, (doc.name, paragraph)
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'requires-python = ">=3.11"' in pyproject
+    assert "Python 3.11 or newer" in readme
+    assert "apt-get" in readme and "root" in readme
