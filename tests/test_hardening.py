@@ -449,3 +449,23 @@ def test_the_docs_recipes_work_as_written() -> None:
     assert 'requires-python = ">=3.11"' in pyproject
     assert "Python 3.11 or newer" in readme
     assert "apt-get" in readme and "root" in readme
+
+
+def test_an_unreachable_robots_txt_is_one_log_line_not_a_traceback(tmp_path: Path) -> None:
+    """Item 13, without --quiet: the robots.txt middleware logged a traceback for every
+    host it could not reach."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        sources_yaml(
+            [f"slug: down\n    name: D\n    kind: feed\n    urls: [http://127.0.0.1:{closed}/f]"]
+        )
+    )
+    result = run_aitrack(
+        "crawl", "--sources", str(sources), "--db", str(tmp_path / "t.db"), "-s", "RETRY_TIMES=0"
+    )
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "[scrapy.downloadermiddlewares.robotstxt] ERROR" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
