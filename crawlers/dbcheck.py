@@ -49,8 +49,16 @@ def why_not_aitrack_db(path: str | Path, may_create: bool = False) -> str | None
 
 
 def _tables(path: Path) -> set[str]:
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
+    try:
+        return _read_tables(path, "mode=ro")
+    except sqlite3.OperationalError:
+        # A WAL database on read-only media: even a read-only connection wants to create
+        # the -shm file. Nothing can write there, so reading it as immutable is safe.
+        return _read_tables(path, "mode=ro&immutable=1")
+
+
+def _read_tables(path: Path, options: str) -> set[str]:
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{options}", uri=True)
     try:
         rows = conn.execute("select name from sqlite_master where type = 'table'")
         names = {row[0] for row in rows}
