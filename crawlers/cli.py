@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +28,8 @@ DEFAULT_DB = DATA / "aitrack.db"
 DEFAULT_SOURCES = DATA / "sources.yaml"
 DATASETTE_DIR = DATA / "datasette"
 EXIT_USAGE = 2
+QUIET_HELP = "no log: one line per failed source, then the summary"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,16 +39,34 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is caught below
+        return status
     except CliError as exc:
         print(f"aitrack: {exc}", file=sys.stderr)
         return exc.status
+    except BrokenPipeError:
+        # The reader went away (`aitrack status | head -1`): stop quietly, as `cat` does.
+        # Point stdout at /dev/null so that Python's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 class CliError(Exception):
     def __init__(self, message: str, status: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.status = status
+
+
+def require_db(path: str, may_create: bool = False) -> None:
+    """Refuse, in one line, a database that is not aitrack's (crawlers/dbcheck.py)."""
+    from crawlers.dbcheck import why_not_aitrack_db
+
+    why = why_not_aitrack_db(path, may_create=may_create)
+    if why == "no such file":
+        raise CliError(f"no database at {path}: run `aitrack crawl` or `aitrack demo` first")
+    if why:
+        raise CliError(f"{path}: {why}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-serve", action="store_true", help="stop after the crawl and summary")
     p.add_argument("--db", default=str(DATA / "demo.db"), help="database (default data/demo.db)")
     p.add_argument("--port", type=int, default=8001, help="Datasette port (default 8001)")
-    p.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.add_argument("--archive", metavar="DIR", help="also write every response to WARC in DIR")
     p.set_defaults(func=cmd_demo)
 
@@ -67,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sources", default=str(DEFAULT_SOURCES), help="sources file")
     p.add_argument("--source", action="append", metavar="SLUG", help="only this source (repeat)")
     p.add_argument("--db", default=str(DEFAULT_DB), help="database (default data/aitrack.db)")
-    p.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.add_argument(
         "--archive",
         metavar="DIR",
@@ -138,7 +159,16 @@ def _load(path: str, only: list[str] | None = None) -> list[Any]:
 
 
 def _log_overrides(quiet: bool) -> dict[str, Any]:
-    return {"LOG_LEVEL": "WARNING" if quiet else "INFO"}
+    # --quiet: no Scrapy log at all (its ERROR lines carry tracebacks, e.g. the robots.txt
+    # middleware's for every unreachable host); the CLI prints one line per failed
+    # source and the summary (report_lines). The details stay in crawl_runs.stats.
+    return {"LOG_LEVEL": "CRITICAL" if quiet else "INFO"}
+
+
+def report_lines(report: Any) -> list[str]:
+    """What a crawl ends with on stderr: one line per failed source, then the summary."""
+    lines = [f"aitrack: source {s.slug} failed: {s.error}" for s in report.sources if not s.ok]
+    return [*lines, report.summary()]
 
 
 def _crawl(
@@ -149,16 +179,20 @@ def _crawl(
 ) -> Any:
     """Run a crawl with the options crawl and demo share: exit 3 if one is running, 2 if
     the database cannot be written."""
+    from crawlers.overrides import OverrideError, parse_overrides
     from crawlers.runner import EXIT_ALREADY_RUNNING, EXIT_FAILED, AlreadyRunning, run_crawl
 
+    require_db(args.db, may_create=True)
     overrides = {**_log_overrides(args.quiet), **(extra or {})}
-    for assignment in getattr(args, "set", []):
-        name, sep, value = assignment.partition("=")
-        if not sep or not name:
-            raise CliError(f"--set expects NAME=VALUE, got {assignment!r}")
-        overrides[name] = value
+    try:
+        overrides.update(parse_overrides(getattr(args, "set", [])))
+    except OverrideError as exc:
+        raise CliError(str(exc)) from None
     if args.archive:
         overrides["AITRACK_ARCHIVE_DIR"] = args.archive
+    from crawlers.logfilters import drop_known_tracebacks
+
+    drop_known_tracebacks()  # robots.txt download errors: one line each, no traceback
     try:
         return run_crawl(
             sources,
@@ -177,15 +211,19 @@ def _crawl(
 def cmd_crawl(args: argparse.Namespace) -> int:
     sources = _load(args.sources, args.source)
     report = _crawl(sources, args, str(args.sources))
-    for slug, why in report.skipped.items():
-        print(f"aitrack: skipped {slug}: {why}", file=sys.stderr)
-    print(report.summary(), file=sys.stderr)
+    if not args.quiet:
+        for slug, why in report.skipped.items():
+            print(f"aitrack: skipped {slug}: {why}", file=sys.stderr)
+    print("\n".join(report_lines(report)), file=sys.stderr)
     return report.exit_code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawlers.demo_server import DEMO_BASE, DEMO_SOURCES, start_demo_server
 
+    require_db(args.db, may_create=True)
+    if not args.no_serve:
+        check_port("127.0.0.1", args.port)  # before the crawl, not after it
     server = start_demo_server()
     print(
         f"aitrack: demo site serving at {server.base_url}/ (and as the proxy for {DEMO_BASE}/)",
@@ -200,7 +238,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "AUTOTHROTTLE_ENABLED": False,
     }
     report = _crawl(sources, args, str(DEMO_SOURCES), overrides)
-    print(report.summary(), file=sys.stderr)
+    print("\n".join(report_lines(report)), file=sys.stderr)
     print(demo_summary(args.db, report))
     if args.no_serve or report.exit_code:
         return report.exit_code
@@ -288,9 +326,26 @@ def datasette_command(
     ]
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail now, in one line, if Datasette could not listen on host:port: otherwise the
+    error comes from Datasette after we have announced the site's address."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, OverflowError) as exc:
+        raise CliError(f"cannot serve on {host}:{port}: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn does: a port left in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CliError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def serve(db_path: str, host: str, port: int) -> int:
-    if not Path(db_path).exists():
-        raise CliError(f"no database at {db_path}: run `aitrack crawl` or `aitrack demo` first")
+    require_db(db_path)
+    check_port(host, port)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(datasette_metadata(db_path), fh)
     command = datasette_command(db_path, fh.name, host, port)
@@ -357,6 +412,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     from pipelines.extract import ExtractionError, extract_article
     from pipelines.tagging import tag_text
+    from pipelines.text_quality import why_not_language
 
     data = read_input(args.file)
     text = data.decode("utf-8", errors="replace")
@@ -368,6 +424,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
         title, body = extracted.title or "", extracted.text
     else:
         title, _, body = text.strip().partition("\n")
+        if why := why_not_language(text):  # random bytes, a PDF: no topics in those
+            raise CliError(f"{args.file}: not language: {why}", 1)
     if not (title.strip() or body.strip()):
         raise CliError(f"{args.file}: empty document", 1)
     print(json.dumps(tag_text(title, body).as_dict(), ensure_ascii=False, indent=2))
@@ -379,6 +437,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
     if not Path(args.archive).is_dir():
         raise CliError(f"no archive at {args.archive}")
+    require_db(args.db, may_create=True)  # it rebuilds, but never into someone else's file
     counts = reextract_archive(args.archive, args.db)
     print(", ".join(f"{n} {what}" for what, n in counts.items()))
     return 0
@@ -387,8 +446,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 def cmd_retag(args: argparse.Namespace) -> int:
     from pipelines.retag import retag_database
 
-    if not Path(args.db).exists():
-        raise CliError(f"no database at {args.db}")
+    require_db(args.db)
     changes = retag_database(args.db)
     print(f"retagged {changes.articles} articles")
     for slug in sorted(set(changes.added) | set(changes.removed)):
@@ -431,8 +489,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """The last runs, then each source's health, flagged sources first."""
     import sqlite_utils
 
-    if not Path(args.db).exists():
-        raise CliError(f"no database at {args.db}")
+    require_db(args.db)
     db = sqlite_utils.Database(args.db)
     print("last runs:")
     for row in db.query(

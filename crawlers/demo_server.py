@@ -91,6 +91,8 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     def _resolve(self, url_path: str) -> Path | None:
         root = self.server.root
+        if "\x00" in url_path:
+            return None  # a %00 in the path: no file has one, and pathlib raises on it
         candidate = (root / url_path.lstrip("/")).resolve()
         if root not in candidate.parents and candidate != root:
             return None  # no escaping the site folder with ../

@@ -28,6 +28,7 @@ from scrapy.utils.project import get_project_settings
 from crawlers.context import RunContext
 from crawlers.sources import Source
 from crawlers.spiders import SPIDERS
+from crawlers.spiders.base import BAD_LINK
 from crawlers.state import save_index_validators
 from crawlers.stats import STAT_PREFIX
 from pipelines.redaction import redact_logs
@@ -243,7 +244,10 @@ def _run_locked(
     report = RunReport(run_id, status, results, skipped)
     for source, crawler in crawlers:
         result = next(r for r in results if r.slug == source.slug)
-        if result.ok and not result.failures and not context.interrupted:
+        # A bad link in the index is not retried (the index would say the same): it
+        # does not keep the index's validators from being saved.
+        complete = all(f["kind"] == BAD_LINK for f in result.failures)
+        if result.ok and complete and not context.interrupted:
             save_index_validators(db, getattr(crawler.spider, "index_validators", {}))
     for r in results:
         flag = record_source_health(
@@ -326,6 +330,9 @@ def stop_on_signals(
         if context.interrupted:
             force(signame)
         context.interrupted = signame
+        # Recorded now, off the signal handler, so that even a forced exit leaves the
+        # run `interrupted` (the writer's open batch may hold the lock for a second).
+        threading.Thread(target=mark_interrupted_now, args=(db_path, run_id, 5.0)).start()
         reactor.callFromThread(log.warning, "%s: finishing the current pages", signame)
         reactor.callFromThread(process.stop)
         timer = threading.Timer(grace, force, args=(f"{signame} not done in {grace:.0f}s",))
@@ -340,13 +347,13 @@ def stop_on_signals(
             signal.signal(sig, handler)
 
 
-def mark_interrupted_now(db_path: str | Path, run_id: int) -> None:
-    """Best effort, in half a second at most: the run is left `interrupted`, not
-    `running` (a later run would otherwise call it abandoned)."""
+def mark_interrupted_now(db_path: str | Path, run_id: int, timeout: float = 0.5) -> None:
+    """Best effort, waiting at most `timeout` seconds for the lock: the run is left
+    `interrupted`, not `running` (a later run would otherwise call it abandoned)."""
     import sqlite3
 
     try:
-        with sqlite3.connect(db_path, timeout=0.5) as conn:
+        with sqlite3.connect(db_path, timeout=timeout) as conn:
             conn.execute(
                 "update crawl_runs set status = 'interrupted' where id = ? and status = 'running'",
                 [run_id],

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from crawlers.items import Hints
-from pipelines.dates import now_iso, to_utc
+from pipelines.dates import DATE_ONLY_RE, now_iso
 from pipelines.redaction import Redactor
 from pipelines.urls import article_id, canonicalize_url
 
@@ -73,12 +73,33 @@ def save_index_validators(db: sqlite_utils.Database, validators: dict[str, tuple
 
 
 def _later(hinted: str | None, known: str | None) -> bool:
-    """Whether the index's date is later than the stored one, at the precision both have
-    (a bare day is compared as a day, so "2024-03-28" is not older than its own noon)."""
+    """Whether the index's date is later than the stored one, at the precision both have.
+
+    Two instants are compared as instants (offsets included). When either side is a bare
+    day, the day is local to a publisher whose zone we may not know, so the hint counts as
+    later only if it is later on every clock: the earliest calendar day the hint can be
+    anywhere (UTC-12) against the latest day the stored value can be (UTC+14). A stored
+    "2024-03-28" is therefore not older than "2024-03-28T23:30:00-05:00"; a change within
+    the same day is left to the refresh interval, which is what it is for.
+    """
     if not hinted or not known:
         return False
-    width = 19 if len(hinted) > 10 and len(known) > 10 else 10
-    return hinted[:width] > known[:width]
+    try:
+        if not DATE_ONLY_RE.match(hinted) and not DATE_ONLY_RE.match(known):
+            return datetime.fromisoformat(hinted) > datetime.fromisoformat(known)
+        return _day(hinted, -12) > _day(known, +14)
+    except (ValueError, TypeError):  # TypeError: a naive time against an aware one
+        return False  # not a date we wrote: let the refresh interval decide
+
+
+def _day(value: str, utc_offset_hours: int) -> str:
+    """A bare day as is; an instant as its calendar day at the given UTC offset."""
+    if DATE_ONLY_RE.match(value):
+        return value
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return (instant.astimezone(UTC) + timedelta(hours=utc_offset_hours)).date().isoformat()
 
 
 def needs_fetch(
@@ -93,8 +114,7 @@ def needs_fetch(
         (hints.updated, stored.updated_at),
         (hints.published, stored.published_at),
     ):
-        hinted_utc = to_utc(hinted)
-        if hinted_utc and known and hinted_utc[:19] > known[:19]:
+        if _later(hinted, known):
             return "index shows a change"
     if not stored.last_seen_at:
         return "refresh due"

@@ -262,3 +262,26 @@ def test_a_terminal_gets_a_progress_line_and_cron_does_not(tmp_path) -> None:
     assert b"\r[aitrack] " in seen and b" pages, " in seen
     piped = run_aitrack("demo", "--no-serve", "--db", str(tmp_path / "q.db"))
     assert "[aitrack] " not in piped.stderr  # a pipe (cron, CI) gets no progress line
+
+
+def test_needs_fetch_compares_a_stored_day_and_an_index_time_at_the_days_precision() -> None:
+    """Issue 12 item 12: a stored bare day and an index timestamp on that same day were
+    taken for a change, so such articles were fetched again on every crawl."""
+    now = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    seen = (now - timedelta(hours=2)).isoformat()
+    day_only = Stored(seen, "2026-01-09", "2026-01-09", None, None)
+    for same_day in ("2026-01-09T14:00:00+00:00", "2026-01-09T23:30:00-05:00", "2026-01-09"):
+        assert needs_fetch(day_only, Hints(published=same_day), 24, now) is None, same_day
+        assert needs_fetch(day_only, Hints(updated=same_day), 24, now) is None, same_day
+    later = Hints(updated="2026-01-11T15:00:00+00:00")
+    assert needs_fetch(day_only, later, 24, now) == "index shows a change"
+    # A stored instant against a bare day in the index: the day it may be somewhere.
+    timed = Stored(seen, "2026-01-09T20:00:00+00:00", None, None, None)
+    assert needs_fetch(timed, Hints(published="2026-01-10"), 24, now) is None
+    assert needs_fetch(timed, Hints(published="2026-01-11"), 24, now) == "index shows a change"
+    # Two instants compare as instants, whatever their offsets.
+    assert needs_fetch(timed, Hints(published="2026-01-09T21:00:00+01:00"), 24, now) is None
+    assert (
+        needs_fetch(timed, Hints(published="2026-01-09T20:00:01+00:00"), 24, now)
+        == "index shows a change"
+    )

@@ -38,7 +38,9 @@ class ApiSpider(SourceSpider):
             if not isinstance(url, str) or not url:
                 self.crawler.stats.inc_value("aitrack/api_records_without_url")
                 continue
-            url = response.urljoin(url)
+            url = self.link(response, url)
+            if url is None:
+                continue
             hints = self.redact_hints(record_hints(record, api.fields))
             if api.follow:
                 request = self.article_request(url, hints)
@@ -57,7 +59,9 @@ class ApiSpider(SourceSpider):
         page = response.meta.get("aitrack_page", 1)
         next_url = dig(doc, api.next_page) if api.next_page else None
         if isinstance(next_url, str) and next_url and page < self.source.max_pages:
-            yield self.index_request(response.urljoin(next_url), aitrack_page=page + 1)
+            next_link = self.link(response, next_url, role="index")
+            if next_link:
+                yield self.index_request(next_link, aitrack_page=page + 1)
 
 
 def record_hints(record: Any, fields: dict[str, str]) -> Hints:

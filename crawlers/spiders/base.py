@@ -34,6 +34,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawlers.items import Article, Hints
+from crawlers.links import resolve_link, why_not_crawlable
 from crawlers.middlewares import NOT_MODIFIED, TruncatedResponse
 from crawlers.sources import Source
 from crawlers.state import CrawlState, needs_fetch
@@ -42,6 +43,7 @@ from pipelines.dates import now_iso
 from pipelines.extract import decode_html
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+BAD_LINK = "bad_link"  # failure kind of a link an index gave that cannot be fetched
 
 
 class SourceSpider(scrapy.Spider):
@@ -99,9 +101,27 @@ class SourceSpider(scrapy.Spider):
             "aitrack_keyed_headers": self.source.keyed_headers,
         }
 
+    def link(self, response: Response, href: Any, role: str = "article") -> str | None:
+        """An index's link made absolute, or None (counted as `bad_link`, with its reason)
+        when it is not one we can fetch. Every kind reads its links through here."""
+        url, why = resolve_link(response.url, href)
+        if why:
+            self.skip_bad_link(str(href)[:300], why, role)
+        return url
+
+    def skip_bad_link(self, href: str, why: str, role: str) -> None:
+        # A failure of the index's content, not of a fetch: a retry cannot mend it, so
+        # the runner still saves the index's validators (BAD_LINK is not retried).
+        self.record_failure(href, BAD_LINK, why, role=f"{role} link")
+
     def article_request(self, url: str, hints: Hints) -> scrapy.Request | None:
-        """A request for an article page, or None when `allow` filters the URL out or the
-        stored copy is current (not new, no newer date in the index, refresh not due)."""
+        """A request for an article page, or None when the URL cannot be fetched, `allow`
+        filters it out or the stored copy is current (not new, no newer date in the
+        index, refresh not due)."""
+        why = why_not_crawlable(url)
+        if why:
+            self.skip_bad_link(url, why, "article")
+            return None
         if self._allow and not self._allow.search(url):
             self.crawler.stats.inc_value("aitrack/filtered_by_allow")
             return None

@@ -34,7 +34,8 @@ class FeedSpider(SourceSpider):
                 "feed %s is ill-formed but readable: %s", response.url, entries.bozo_reason
             )
         for link, hints in entries.items:
-            request = self.article_request(response.urljoin(link), hints)
+            url = self.link(response, link)
+            request = self.article_request(url, hints) if url else None
             if request is not None:
                 yield request
 

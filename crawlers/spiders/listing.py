@@ -33,12 +33,14 @@ class ListingSpider(SourceSpider):
             if not href:
                 continue
             title = " ".join(" ".join(link.css("::text").getall()).split()) or None
-            request = self.article_request(
-                response.urljoin(href), Hints(title=title, origin="listing")
+            url = self.link(response, href)
+            request = (
+                self.article_request(url, Hints(title=title, origin="listing")) if url else None
             )
             if request is not None:
                 yield request
         if listing.next_page and page < listing.max_index_pages:
             next_href = response.css(listing.next_page).attrib.get("href")
-            if next_href:
-                yield self.index_request(response.urljoin(next_href), aitrack_page=page + 1)
+            next_url = self.link(response, next_href, role="index") if next_href else None
+            if next_url:
+                yield self.index_request(next_url, aitrack_page=page + 1)

@@ -30,10 +30,13 @@ class SitemapSpider(SourceSpider):
         sitemap = parse_sitemap(response.body)
         if sitemap.kind == "sitemapindex":
             for loc, _lastmod in sitemap.entries:
-                yield self.index_request(response.urljoin(loc))
+                url = self.link(response, loc, role="index")
+                if url:
+                    yield self.index_request(url)
             return
         for loc, hints in sitemap.entries:
-            request = self.article_request(response.urljoin(loc), hints)
+            url = self.link(response, loc)
+            request = self.article_request(url, hints) if url else None
             if request is not None:
                 yield request
 

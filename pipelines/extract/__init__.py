@@ -15,6 +15,7 @@ from pipelines.extract.decode import decode_html, parse_html
 from pipelines.extract.furniture import clean_text, prune_clutter, trim_edges
 from pipelines.extract.metadata import PageMeta, combine, read_page_meta
 from pipelines.model import Extracted, ExtractionError, Hints
+from pipelines.text_quality import why_not_language
 
 MIN_WORDS = 40
 
@@ -51,6 +52,8 @@ def extract_article(html: str | bytes, url: str, hints: Hints | None = None) -> 
     result.text = trim_edges(text, [result.title, hints.title])
     if not result.text:
         raise ExtractionError("no article text found")
+    if why := why_not_language(result.text):  # junk or binary read as text: no article
+        raise ExtractionError(f"not language: {why}")
     if not result.summary:
         result.summary = _lead(result.text)
         result.provenance["summary"] = "text"
