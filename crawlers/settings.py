@@ -38,6 +38,10 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # robots.txt as RFC 9309 says (a 5xx or no answer disallows; a 4xx allows), refusals
+    # that name their rule, and Crawl-delay: crawlers/robots.py. Replaces Scrapy's own.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.robots.RobotsPolicyMiddleware": 100,
     # Runs before RetryMiddleware (550) sees the response: wait what the server asked.
     "crawlers.middlewares.RetryAfterMiddleware": 555,
     "crawlers.middlewares.ConditionalGetMiddleware": 560,

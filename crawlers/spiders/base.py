@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 
 from crawlers.items import Article, Hints
 from crawlers.middlewares import NOT_MODIFIED, TruncatedResponse
+from crawlers.robots import RobotsRefusal
 from crawlers.sources import Source
 from crawlers.state import CrawlState, needs_fetch
 from pipelines.dates import now_iso
@@ -177,9 +178,16 @@ class SourceSpider(scrapy.Spider):
         role = request.meta.get("aitrack_role", "article")
         # After redirects, report the URL the index gave us; the reason names the last hop.
         url = (request.meta.get("redirect_urls") or [request.url])[0]
+        cause = getattr(failure.value, "cause", None) if failure.check(RobotsRefusal) else None
+        if cause is not None:
+            # robots.txt got no answer at all: the host is down, so report why, as below.
+            failure = Failure(cause)
         message = failure.getErrorMessage()
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            if "redirect" in message.lower():
+            if failure.check(RobotsRefusal) and role == "index":
+                # An index robots.txt forbids cannot list anything: fail the source visibly.
+                self.record_failure(url, "robots", message, role=role)
+            elif "redirect" in message.lower():
                 self.record_failure(url, "redirect_loop", message, role=role)
             else:
                 # robots.txt said no, or a limit dropped it on purpose: a skip, not an error.
