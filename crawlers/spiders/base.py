@@ -152,7 +152,7 @@ class SourceSpider(scrapy.Spider):
         self.count_download(response)
         if response.status == NOT_MODIFIED:
             yield Article(
-                url=response.url,
+                url=response.meta.get("aitrack_link", response.url),
                 source=self.source.slug,
                 fetched_at=now_iso(),
                 status=response.status,
