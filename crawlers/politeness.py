@@ -13,10 +13,10 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
-
-SLOT_KEY = "aitrack_host_slot"
 
 
 def host_of(url_or_netloc: str) -> str:
@@ -65,35 +65,31 @@ class HostLimiter:
         self._slots[host].release()
 
 
-class HostLimitMiddleware:
-    """Downloader middleware, closest to the download: takes a host slot before the
-    request goes out, gives it back when the response or the failure comes in."""
+class HostLimitedDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP(S) download handler, entered only with a host slot from the run's
+    limiter. Here, at the last step before the connection, rather than in a downloader
+    middleware: each crawler's download slot may still hold a request back after a
+    middleware has let it go (its own delay, AutoThrottle), and two sources' requests
+    released a second apart were then seen to start together. Waiting here does not
+    count towards DOWNLOAD_TIMEOUT or the measured download latency."""
 
-    def __init__(self, limiter: HostLimiter | None) -> None:
-        self.limiter = limiter
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.context = getattr(crawler, "aitrack", None)
+        self.limiter: HostLimiter | None = self.context.hosts if self.context else None
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> HostLimitMiddleware:
-        context = getattr(crawler, "aitrack", None)
-        return cls(context.hosts if context is not None else None)
-
-    async def process_request(self, request: Request) -> None:
-        if self.limiter is None or SLOT_KEY in request.meta:
-            return None
+    async def download_request(self, request: Request) -> Response:
+        if self.limiter is None:
+            return await super().download_request(request)
         host = urlparse_cached(request).hostname or ""
         await self.limiter.acquire(host)
-        request.meta[SLOT_KEY] = host
-        return None
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        self._release(request)
-        return response
-
-    def process_exception(self, request: Request, exception: Exception) -> None:
-        self._release(request)
-        return None
-
-    def _release(self, request: Request) -> None:
-        host = request.meta.pop(SLOT_KEY, None)
-        if host is not None and self.limiter is not None:
+        try:
+            if self.context.interrupted:
+                # Stopping: pages already downloading finish, the rest are not started
+                # (each crawler holds up to CONCURRENT_REQUESTS of them queued here).
+                raise IgnoreRequest(
+                    f"not started: the run was stopped by {self.context.interrupted}"
+                )
+            return await super().download_request(request)
+        finally:
             self.limiter.release(host)

@@ -319,8 +319,14 @@ def stop_on_signals(
 
     grace = settings.getfloat("AITRACK_STOP_GRACE", 10.0)
 
+    marking: list[threading.Thread] = []
+
     def force(signame: str) -> None:
         context.pool.kill()
+        # The first signal's thread is marking the run; the writer's open batch may
+        # hold the lock for up to AITRACK_DB_BATCH_SECONDS. Wait that long, no longer.
+        for thread in marking:
+            thread.join(settings.getfloat("AITRACK_DB_BATCH_SECONDS", 1.0) + 0.5)
         mark_interrupted_now(db_path, run_id)
         sys.stderr.write(f"\naitrack: {signame} again: stopped at once\n")
         os._exit(EXIT_INTERRUPTED)
@@ -332,7 +338,8 @@ def stop_on_signals(
         context.interrupted = signame
         # Recorded now, off the signal handler, so that even a forced exit leaves the
         # run `interrupted` (the writer's open batch may hold the lock for a second).
-        threading.Thread(target=mark_interrupted_now, args=(db_path, run_id, 5.0)).start()
+        marking.append(threading.Thread(target=mark_interrupted_now, args=(db_path, run_id, 5.0)))
+        marking[-1].start()
         reactor.callFromThread(log.warning, "%s: finishing the current pages", signame)
         reactor.callFromThread(process.stop)
         timer = threading.Timer(grace, force, args=(f"{signame} not done in {grace:.0f}s",))

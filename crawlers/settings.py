@@ -43,6 +43,10 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # robots.txt as RFC 9309 says (a 5xx or no answer disallows; a 4xx allows), refusals
+    # that name their rule, and Crawl-delay: crawlers/robots.py. Replaces Scrapy's own.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.robots.RobotsPolicyMiddleware": 100,
     # Runs before RetryMiddleware (550) sees the response: wait what the server asked.
     "crawlers.middlewares.RetryAfterMiddleware": 555,
     # Before the request leaves: a redirect to another site drops the key headers.
@@ -54,8 +58,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.ArchiveMiddleware": 580,
     # Before HttpProxyMiddleware (750), which honours the proxy this sets.
     "crawlers.middlewares.ProxyMiddleware": 740,
-    # Last before the download: a slot per host shared by every source of the run.
-    "crawlers.politeness.HostLimitMiddleware": 960,
+}
+
+# The HTTP(S) handler, entered with a slot per host shared by every source of the run
+# (crawlers/politeness.py): at most CONCURRENT_REQUESTS_PER_DOMAIN in flight to a host,
+# and its robots.txt Crawl-delay between the starts of its requests, across sources.
+DOWNLOAD_HANDLERS = {
+    "http": "crawlers.politeness.HostLimitedDownloadHandler",
+    "https": "crawlers.politeness.HostLimitedDownloadHandler",
 }
 
 EXTENSIONS = {

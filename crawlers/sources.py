@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 from parsel.csstranslator import HTMLTranslator
 
-from pipelines.model import Api, Listing, Source
+from pipelines.model import PLACEHOLDER_RE, Api, Listing, Rewrite, Source
 from pipelines.redaction import expand, referenced
 
 KINDS = ("feed", "sitemap", "listing", "api")
@@ -37,10 +38,20 @@ OPTIONAL = (
     "enabled",
     "listing",
     "api",
+    "delay_seconds",
+    "rewrite",
 )
+VERIFIED_KEYS = {"level": True, "on": False, "how": False}
+# A rewrite's replacement names groups of its pattern as {1}, {name} or {1|upper}
+# (PLACEHOLDER_RE): the European Commission's documents API wants "IP/26/1166" for the
+# page ip_26_1166.
+REWRITE_KEYS = {"pattern": True, "replace": True, "html_field": False}
 LISTING_KEYS = {"links": True, "next_page": False, "max_index_pages": False}
 API_KEYS = {"items": True, "fields": True, "next_page": False, "follow": False}
 API_FIELDS = {"url", "title", "published", "updated", "summary", "author", "kind"}
+# Text fields for records that are the article (follow: false), composed into its text
+# by crawlers/spiders/api.py; `extra` maps a label to a path ({"Comments close": ...}).
+API_TEXT_FIELDS = {"abstract", "agency", "docket", "extra"}
 
 
 __all__ = ["Api", "Listing", "Source", "SourcesError", "load_sources", "select_sources"]
@@ -134,9 +145,7 @@ def _parse_entry(path: Path, index: int, entry: Any, env: dict[str, str]) -> Sou
         raise fail("kind", f"must be one of {', '.join(KINDS)}; got {entry['kind']!r}")
     if entry["category"] not in CATEGORIES:
         raise fail("category", f"must be one of {', '.join(CATEGORIES)}; got {entry['category']!r}")
-    verified = entry.get("verified")
-    if verified is not None and verified not in CONFIDENCE:
-        raise fail("verified", f"must be one of {', '.join(CONFIDENCE)}; got {verified!r}")
+    verified, verified_on, verified_how = _parse_verified(entry.get("verified"), fail)
 
     requires_env = entry.get("requires_env") or []
     if not isinstance(requires_env, list) or not all(isinstance(v, str) for v in requires_env):
@@ -191,6 +200,12 @@ def _parse_entry(path: Path, index: int, entry: Any, env: dict[str, str]) -> Sou
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
         raise fail("enabled", "must be true or false")
+    delay = entry.get("delay_seconds")
+    if delay is not None and (
+        isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay < 3600
+    ):
+        raise fail("delay_seconds", f"must be a number of seconds from 0 to 3600, got {delay!r}")
+    rewrite = _parse_rewrite(entry["rewrite"], fail) if entry.get("rewrite") is not None else None
 
     return Source(
         slug=slug or "",
@@ -202,6 +217,8 @@ def _parse_entry(path: Path, index: int, entry: Any, env: dict[str, str]) -> Sou
         jurisdiction=entry["jurisdiction"],
         language=str(entry.get("language") or "en"),
         verified=verified,
+        verified_on=verified_on,
+        verified_how=verified_how,
         notes=entry.get("notes"),
         refresh_hours=float(numbers["refresh_hours"]),
         max_pages=int(numbers["max_pages"]),
@@ -213,7 +230,56 @@ def _parse_entry(path: Path, index: int, entry: Any, env: dict[str, str]) -> Sou
         listing=listing,
         api=api,
         secrets=secrets,
+        delay_seconds=float(delay) if delay is not None else None,
+        rewrite=rewrite,
     )
+
+
+def _parse_verified(value: Any, fail) -> tuple[str | None, str | None, str | None]:
+    """`verified: {level, on, how}`, or the older bare level (`verified: medium`)."""
+    if value is None:
+        return None, None, None
+    if not isinstance(value, dict):
+        value = {"level": value}
+    if True in value:  # YAML 1.1 reads a bare `on:` key as the boolean true
+        value = {("on" if k is True else k): v for k, v in value.items()}
+    block = _check_keys(value, VERIFIED_KEYS, "verified", fail)
+    level = block["level"]
+    if level not in CONFIDENCE:
+        raise fail("verified.level", f"must be one of {', '.join(CONFIDENCE)}; got {level!r}")
+    on = block.get("on")
+    if on is not None:
+        # YAML reads 2026-11-29 as a date; a string must be one too.
+        try:
+            on = on.isoformat() if isinstance(on, date) else date.fromisoformat(str(on)).isoformat()
+        except ValueError:
+            raise fail("verified.on", f"must be a date (YYYY-MM-DD), got {on!r}") from None
+    how = block.get("how")
+    if how is not None and not isinstance(how, str):
+        raise fail("verified.how", "must be a string saying what was checked")
+    return level, on, how
+
+
+def _parse_rewrite(block: Any, fail) -> Rewrite:
+    block = _check_keys(block, REWRITE_KEYS, "rewrite", fail)
+    try:
+        pattern = re.compile(block["pattern"])
+    except (re.error, TypeError) as exc:
+        raise fail("rewrite.pattern", f"not a valid regular expression: {exc}") from None
+    replace = block["replace"]
+    if not isinstance(replace, str):
+        raise fail("rewrite.replace", "must be a URL template string")
+    for placeholder in PLACEHOLDER_RE.finditer(replace):
+        name = placeholder.group(1)
+        known = int(name) <= pattern.groups if name.isdigit() else name in pattern.groupindex
+        if not known:
+            raise fail("rewrite.replace", f"{{{name}}} is not a group of rewrite.pattern")
+    if not re.match(r"^https?://[^/\s{]+", replace):
+        raise fail("rewrite.replace", f"must make an http(s) URL, got {replace!r}")
+    html_field = block.get("html_field")
+    if html_field is not None and (not isinstance(html_field, str) or not html_field):
+        raise fail("rewrite.html_field", "must be a dotted path string")
+    return Rewrite(pattern=pattern, replace=replace, html_field=html_field)
 
 
 def _check_keys(block: Any, known: dict[str, bool], prefix: str, fail) -> dict:
@@ -255,9 +321,16 @@ def _parse_api(block: Any, fail) -> Api:
     fields = block["fields"]
     if not isinstance(fields, dict):
         raise fail("api.fields", "must map our field names to dotted paths")
+    fields = dict(fields)
+    extra = fields.pop("extra", None) or {}
+    if not isinstance(extra, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in extra.items()
+    ):
+        raise fail("api.fields.extra", "must map labels to dotted paths")
+    known = API_FIELDS | API_TEXT_FIELDS
     for key, value in fields.items():
-        if key not in API_FIELDS:
-            raise fail(f"api.fields.{key}", f"unknown field; use {', '.join(sorted(API_FIELDS))}")
+        if key not in known:
+            raise fail(f"api.fields.{key}", f"unknown field; use {', '.join(sorted(known))}")
         if not isinstance(value, str) or not value:
             raise fail(f"api.fields.{key}", "must be a dotted path string")
     if "url" not in fields:
@@ -266,5 +339,9 @@ def _parse_api(block: Any, fail) -> Api:
     if not isinstance(follow, bool):
         raise fail("api.follow", "must be true or false")
     return Api(
-        items=block["items"], fields=dict(fields), next_page=block.get("next_page"), follow=follow
+        items=block["items"],
+        fields=fields,
+        next_page=block.get("next_page"),
+        follow=follow,
+        extra=tuple(extra.items()),
     )

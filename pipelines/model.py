@@ -5,6 +5,7 @@ neither Scrapy nor a database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -28,6 +29,34 @@ class Api:
     fields: dict[str, str]
     next_page: str | None = None
     follow: bool = True
+    extra: tuple[tuple[str, str], ...] = ()  # (label, dotted path), in the file's order
+
+
+# `{1}`, `{name}`, `{1|upper}` in a rewrite's replacement: a group of its pattern.
+PLACEHOLDER_RE = re.compile(r"\{(\w+)(?:\|(upper|lower))?\}")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """Fetch an article link that matches `pattern` at another address (an API that
+    serves the page's text); the article keeps the link as its URL."""
+
+    pattern: re.Pattern[str]
+    replace: str
+    html_field: str | None = None  # the answer is JSON; its HTML is at this dotted path
+
+    def apply(self, url: str) -> str | None:
+        """The address to fetch for `url`, or None when the pattern does not match."""
+        match = self.pattern.search(url)
+        if match is None:
+            return None
+
+        def fill(placeholder: re.Match[str]) -> str:
+            name, case = placeholder.group(1), placeholder.group(2)
+            value = match.group(int(name) if name.isdigit() else name) or ""
+            return value.upper() if case == "upper" else value.lower() if case else value
+
+        return PLACEHOLDER_RE.sub(fill, self.replace)
 
 
 @dataclass(frozen=True)
@@ -47,7 +76,9 @@ class Source:
     category: str
     jurisdiction: str
     language: str = "en"
-    verified: str | None = None
+    verified: str | None = None  # the level: high | medium | low
+    verified_on: str | None = None  # the day it was checked (ISO)
+    verified_how: str | None = None  # the evidence
     notes: str | None = None
     refresh_hours: float = 24.0
     max_pages: int = 500
@@ -59,6 +90,8 @@ class Source:
     listing: Listing | None = None
     api: Api | None = None
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    delay_seconds: float | None = None  # at least this long between requests to a host
+    rewrite: Rewrite | None = None
 
     @property
     def active(self) -> bool:

@@ -37,6 +37,7 @@ import sqlite_utils
 from pipelines.dedupe import find_cluster
 from pipelines.model import Article
 from pipelines.store import classify_db_error, open_db, store_with_retry, touch_article
+from pipelines.store.retry import with_retry
 
 
 @dataclass
@@ -95,7 +96,11 @@ class BatchWriter:
 
     def _write(self, write: Callable[[], Written]) -> Written:
         if not self.db.conn.in_transaction:
-            self.db.conn.execute("BEGIN")
+            # IMMEDIATE: take the write lock now, waiting for it through the busy
+            # handler. A deferred BEGIN reads first (the duplicate lookup) and SQLite
+            # then refuses the upgrade to a write at once, without waiting, when another
+            # connection holds the lock: an article lost to a one-second backup.
+            with_retry(lambda: self.db.conn.execute("BEGIN IMMEDIATE"))
             self.opened_at = time.monotonic()
         start = time.perf_counter()
         try:

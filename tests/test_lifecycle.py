@@ -163,6 +163,8 @@ def test_a_locked_database_does_not_stall_downloads(slow_site, tmp_path) -> None
         f"{len(during)} of {len(served)} article downloads completed during the lock"
     )
     database = sqlite_utils.Database(db)
+    run = next(database.query("select errors, stats from crawl_runs"))
+    assert run["errors"] == 0, run["stats"][-3000:]
     assert database["articles"].count == len(demo_manifest())
     assert database.execute("select count(distinct url) from articles").fetchone()[0] == len(
         demo_manifest()

@@ -109,3 +109,21 @@ def test_every_finder_is_kept_and_the_first_stays_the_source(tmp_path, site_serv
         "order by source) group by article_id"
     ).fetchall()
     assert [f[1] for f in finders] == ["feed-0,feed-1", "feed-0,feed-1"]
+
+
+def test_a_crawl_delay_holds_across_sources_sharing_the_host(tmp_path, site_server) -> None:
+    """robots.txt asks for 1 s between requests: two sources of one run, each with its
+    own crawler and download slots, still start their requests there 1 s apart."""
+    build_feeds(site_server.root, feeds=2, per_feed=2)
+    (site_server.root / "robots.txt").write_text("User-agent: *\nCrawl-delay: 1\n")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(feed_sources(site_server.base_url, 2))
+    result = run_aitrack(
+        "crawl", "--sources", str(sources), "--db", str(tmp_path / "t.db"),
+        "-s", "AUTOTHROTTLE_ENABLED=False",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    starts = sorted(start for path, start, _end in site_server.requests if "robots" not in path)
+    assert len(starts) == 2 + 2 * 2  # two feeds, four articles
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.9, gaps

@@ -127,3 +127,66 @@ def test_select_sources_rejects_unknown_slugs(tmp_path) -> None:
     assert select_sources(sources, ["example-feed"]) == sources
     with pytest.raises(SourcesError, match="unknown source slug"):
         select_sources(sources, ["nope"])
+
+
+def test_verified_is_a_level_with_a_date_and_evidence(tmp_path) -> None:
+    text = GOOD + '    verified: {level: high, on: 2026-11-29, how: "the publisher lists it"}\n'
+    [source] = load_sources(write(tmp_path, text), env={})
+    assert (source.verified, source.verified_on, source.verified_how) == (
+        "high",
+        "2026-11-29",
+        "the publisher lists it",
+    )
+    # The older bare level is still read.
+    [old] = load_sources(write(tmp_path, GOOD + "    verified: low\n"), env={})
+    assert (old.verified, old.verified_on) == ("low", None)
+
+
+@pytest.mark.parametrize(
+    ("block", "field", "message"),
+    [
+        ("verified: {level: sure}", "verified.level", "must be one of"),
+        ("verified: {on: 2026-11-29}", "verified.level", "missing"),
+        ("verified: {level: high, on: yesterday}", "verified.on", "must be a date"),
+        ("verified: {level: high, by: me}", "verified.by", "unknown field"),
+        ("delay_seconds: -1", "delay_seconds", "from 0 to 3600"),
+        ("delay_seconds: soon", "delay_seconds", "from 0 to 3600"),
+        ("rewrite: {pattern: '(a', replace: 'https://x/{1}'}", "rewrite.pattern", "regular"),
+        ("rewrite: {pattern: '(a)', replace: 'https://x/{2}'}", "rewrite.replace", "{2} is not"),
+        ("rewrite: {pattern: '(a)', replace: 'ftp://x/{1}'}", "rewrite.replace", "http(s)"),
+        ("rewrite: {pattern: '(a)'}", "rewrite.replace", "missing"),
+    ],
+)
+def test_bad_per_source_options_name_their_field(tmp_path, block, field, message) -> None:
+    with pytest.raises(SourcesError) as err:
+        load_sources(write(tmp_path, GOOD + f"    {block}\n"), env={})
+    assert f"entry 1 (example-feed), field '{field}'" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_rewrite_fills_groups_and_changes_their_case(tmp_path) -> None:
+    text = GOOD + (
+        "    rewrite:\n"
+        r"      pattern: '(?i)/presscorner/detail/(?P<lang>[a-z]{2})/([a-z]+)_(\d+)_(\d+)$'"
+        "\n      replace: 'https://api.example/doc?reference={2|upper}/{3}/{4}&language={lang}'\n"
+    )
+    [source] = load_sources(write(tmp_path, text), env={})
+    assert source.rewrite is not None
+    assert source.rewrite.apply("https://ec.example/presscorner/detail/en/qanda_26_1167") == (
+        "https://api.example/doc?reference=QANDA/26/1167&language=en"
+    )
+    assert source.rewrite.apply("https://ec.example/presscorner/home/en") is None
+
+
+def test_api_text_fields_are_validated(tmp_path) -> None:
+    api = (
+        GOOD.replace("kind: feed", "kind: api")
+        + "    api:\n      items: data\n      fields: {url: u, agency: a, extra: EXTRA}\n"
+    )
+    [source] = load_sources(
+        write(tmp_path, api.replace("EXTRA", "{Comments close: c.end}")), env={}
+    )
+    assert source.api is not None and source.api.extra == (("Comments close", "c.end"),)
+    assert source.api.fields == {"url": "u", "agency": "a"}
+    with pytest.raises(SourcesError, match=r"field 'api.fields.extra': must map labels"):
+        load_sources(write(tmp_path, api.replace("EXTRA", "[c.end]")), env={})

@@ -3,7 +3,7 @@
 The sources.yaml `api` block maps our fields to dotted paths in each record. With
 `follow: true` the record's URL is fetched as the article page and the record becomes its
 hints; with `follow: false` the record itself is the article (APIs whose URLs are not web
-pages), so its summary is the text we store.
+pages), so its text is composed from the mapped fields (`record_text`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from scrapy.http import Response
 
 from crawlers.items import Article, Hints
+from crawlers.sources import Api
 from crawlers.spiders.base import IndexFormatError, SourceSpider, dig
 from pipelines.dates import now_iso, to_iso
 
@@ -47,6 +48,7 @@ class ApiSpider(SourceSpider):
                 if request is not None:
                     yield request
             else:
+                hints.summary = record_text(record, api, hints)
                 yield Article(
                     url=self.redact(url),  # a record's own link may carry the key
                     source=self.source.slug,
@@ -64,16 +66,15 @@ class ApiSpider(SourceSpider):
                 yield self.index_request(next_link, aitrack_page=page + 1)
 
 
+# Labels of the mapped facts a record-only article's text states, in this order.
+FACT_LABELS = (("kind", "Type"), ("agency", "Agency"), ("docket", "Docket"))
+
+
 def record_hints(record: Any, fields: dict[str, str]) -> Hints:
     """Hints from one API record through the source's field mapping."""
 
     def text(name: str) -> str | None:
-        value = dig(record, fields[name]) if name in fields else None
-        if isinstance(value, list):
-            value = ", ".join(
-                str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value
-            )
-        return " ".join(str(value).split()) if value not in (None, "") else None
+        return field_text(record, fields[name]) if name in fields else None
 
     return Hints(
         title=text("title"),
@@ -83,3 +84,34 @@ def record_hints(record: Any, fields: dict[str, str]) -> Hints:
         author=text("author"),
         origin="api",
     )
+
+
+def record_text(record: Any, api: Api, hints: Hints) -> str | None:
+    """The text of a record that is itself the article (`follow: false`).
+
+    Registers such as Regulations.gov and Congress.gov list documents and bills with a
+    title and facts but rarely a summary: the text is the summary (or abstract, or else
+    the title), then each mapped fact as "Label: value." (type, agency, docket, then the
+    source's `extra` fields), so that a reader, and the tagger, have something to read.
+    """
+    lead = hints.summary or (
+        field_text(record, api.fields["abstract"]) if "abstract" in api.fields else None
+    )
+    facts = [(label, api.fields[name]) for name, label in FACT_LABELS if name in api.fields]
+    sentences = []
+    for label, path in [*facts, *api.extra]:
+        value = field_text(record, path)
+        if value:
+            sentences.append(f"{label}: {value.rstrip('.')}.")
+    if not sentences:
+        return lead
+    first = lead or hints.title
+    return "\n\n".join(part for part in (first, " ".join(sentences)) if part)
+
+
+def field_text(record: Any, path: str) -> str | None:
+    """One value at a dotted path as text; a list is joined (agency lists are dicts)."""
+    value = dig(record, path)
+    if isinstance(value, list):
+        value = ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+    return " ".join(str(value).split()) if value not in (None, "") else None

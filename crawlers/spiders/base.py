@@ -36,6 +36,7 @@ from twisted.python.failure import Failure
 from crawlers.items import Article, Hints
 from crawlers.links import resolve_link, why_not_crawlable
 from crawlers.middlewares import NOT_MODIFIED, TruncatedResponse
+from crawlers.robots import RobotsRefusal
 from crawlers.sources import Source
 from crawlers.state import CrawlState, needs_fetch
 from crawlers.stats import STAT_PREFIX
@@ -69,6 +70,17 @@ class SourceSpider(scrapy.Spider):
         # Keys from the environment go into requests only: every URL, reason and text
         # this spider stores, logs or archives passes through `redact` first.
         self.redact = source.redact
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        delay = spider.source.delay_seconds
+        if delay is not None:
+            # The source's own pacing, as a floor: what a spider's `download_delay` did
+            # before Scrapy 2.19 deprecated it for this setting. No jitter below it.
+            crawler.settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+            crawler.settings.set("DOWNLOAD_DELAY_JITTER", 0.0, priority="spider")
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.state = CrawlState(self.crawler.settings.get("AITRACK_DB"), self.redact)
@@ -136,11 +148,12 @@ class SourceSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("aitrack/skipped_current")
                 return None
         self.article_requests += 1
+        meta = {"aitrack_role": "article", "aitrack_hints": hints, **self._keyed_meta()}
+        fetch = self.source.rewrite.apply(url) if self.source.rewrite else None
+        if fetch:
+            meta["aitrack_link"] = url  # fetched elsewhere (`rewrite`), stored as the link
         return scrapy.Request(
-            url,
-            callback=self.parse_article,
-            errback=self.on_error,
-            meta={"aitrack_role": "article", "aitrack_hints": hints, **self._keyed_meta()},
+            fetch or url, callback=self.parse_article, errback=self.on_error, meta=meta
         )
 
     # -- callbacks ------------------------------------------------------------
@@ -174,7 +187,7 @@ class SourceSpider(scrapy.Spider):
         self.count_download(response)
         if response.status == NOT_MODIFIED:
             yield Article(
-                url=self.redact(response.url),
+                url=self.redact(response.meta.get("aitrack_link", response.url)),
                 source=self.source.slug,
                 fetched_at=now_iso(),
                 status=response.status,
@@ -187,22 +200,31 @@ class SourceSpider(scrapy.Spider):
         is_html = any(t in content_type for t in HTML_TYPES) or (
             not content_type and isinstance(response, TextResponse)
         )
-        if not is_html or not isinstance(response, TextResponse):
+        rewrite = self.source.rewrite
+        if "aitrack_link" in response.meta and rewrite and rewrite.html_field:
+            html = html_in_json(response.body, rewrite.html_field)
+            if html is None:
+                self.record_failure(
+                    response.url, "not_html", f"no HTML at {rewrite.html_field!r} in the JSON"
+                )
+                return
+        elif not is_html or not isinstance(response, TextResponse):
             self.record_failure(
                 response.url, "not_html", f"Content-Type {content_type or 'missing'}"
             )
             return
+        else:
+            # Our decoding, not Scrapy's guess: it read undeclared Windows-1252 as
+            # Windows-1250 ("Liège" became "Ličge"). The same rules as `aitrack extract`.
+            html = decode_html(response.body, content_type)
         hints = self.redact_hints(response.meta.get("aitrack_hints") or Hints())
         self.crawler.stats.inc_value("aitrack/article_bodies")
         yield Article(
-            url=self.redact(response.url),
+            url=self.redact(response.meta.get("aitrack_link", response.url)),
             source=self.source.slug,
             fetched_at=now_iso(),
             status=response.status,
-            # Our decoding, not Scrapy's guess: it read undeclared Windows-1252 as
-            # Windows-1250 ("Liège" became "Ličge"). The same rules as `aitrack extract`.
-            # Redacted too: a page that echoes the key must not store it.
-            html=self.redact(decode_html(response.body, content_type)),
+            html=self.redact(html),  # a page that echoes the key must not store it
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             hints=hints,
@@ -213,9 +235,16 @@ class SourceSpider(scrapy.Spider):
         role = request.meta.get("aitrack_role", "article")
         # After redirects, report the URL the index gave us; the reason names the last hop.
         url = (request.meta.get("redirect_urls") or [request.url])[0]
+        cause = getattr(failure.value, "cause", None) if failure.check(RobotsRefusal) else None
+        if cause is not None:
+            # robots.txt got no answer at all: the host is down, so report why, as below.
+            failure = Failure(cause)
         message = failure.getErrorMessage()
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            if "redirect" in message.lower():
+            if failure.check(RobotsRefusal) and role == "index":
+                # An index robots.txt forbids cannot list anything: fail the source visibly.
+                self.record_failure(url, "robots", message, role=role)
+            elif "redirect" in message.lower():
                 self.record_failure(url, "redirect_loop", message, role=role)
             else:
                 # robots.txt said no, or a limit dropped it on purpose: a skip, not an error.
@@ -286,6 +315,19 @@ class IndexFormatError(ValueError):
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def html_in_json(body: bytes, path: str) -> str | None:
+    """The HTML string at a dotted path of a JSON answer, as a page; None if there is none."""
+    import json
+
+    try:
+        html = dig(json.loads(body), path)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(html, str) or not html.strip():
+        return None
+    return f"<html><body><article>{html}</article></body></html>"
 
 
 def dig(record: Any, path: str) -> Any:
