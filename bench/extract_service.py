@@ -5,7 +5,8 @@ The scorers run a shell command per page; run as `aitrack extract` that costs an
 interpreter start and trafilatura's import (about a second) per page, twenty minutes for
 the two extractors over the 888 pages. Here the command is `curl`, posting the page to
 this service on 127.0.0.1, whose worker processes already have everything imported.
-They call exactly what `aitrack extract` and bench/bare_trafilatura.py call, and answer
+They call exactly what `aitrack extract` and bench/bare_trafilatura.py call (in
+both of its modes), and answer
 the same JSON; a page with no article is an HTTP error, as the CLI's exit status 1 is.
 """
 
@@ -31,13 +32,21 @@ def run_aitrack(html: bytes, url: str) -> dict | None:
         return None
 
 
-def run_trafilatura(html: bytes, url: str) -> dict | None:
+def run_trafilatura(html: bytes, url: str, mode: str = "default") -> dict | None:
     from bench.bare_trafilatura import extract
 
-    return extract(html, url or None)
+    return extract(html, url or None, mode)
 
 
-EXTRACTORS = {"/aitrack": run_aitrack, "/trafilatura": run_trafilatura}
+def run_trafilatura_aitrack_options(html: bytes, url: str) -> dict | None:
+    return run_trafilatura(html, url, "aitrack")
+
+
+EXTRACTORS = {
+    "/aitrack": run_aitrack,
+    "/trafilatura": run_trafilatura,
+    "/trafilatura-aitrack-options": run_trafilatura_aitrack_options,
+}
 
 
 def command(base: str, name: str) -> str:

@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Extraction quality and speed: aitrack extract side by side with bare trafilatura.
 
+Bare trafilatura runs in both of bench/bare_trafilatura.py's modes: its defaults with
+metadata, as a user would call it, and exactly the options aitrack passes (fast=True, no
+metadata, ...), so that the speed comparison is between like calls too. The second asks
+for no metadata, so it has no date accuracy.
+
 Runs the shared scorers (../shared/eval/score_extraction.py for article bodies,
 score_dates.py for publication dates) over both extractors in the same invocation, then
 times both extractors in-process on the same pages, alternating which goes first on
@@ -34,7 +39,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT.parent / "shared" / "eval"
 PY = sys.executable
-EXTRACTORS = ("aitrack", "trafilatura")
+# name (the service's path) -> what it is, in the table's words
+EXTRACTORS = {
+    "aitrack": "aitrack",
+    "trafilatura": "trafilatura, default options (with_metadata=True)",
+    "trafilatura-aitrack-options": "trafilatura, aitrack's options (fast=True, ...)",
+}
+NO_DATES = {"trafilatura-aitrack-options"}  # with_metadata=False: it looks for none
 DATES_LINE = re.compile(r"accuracy=([\d.]+)\s+coverage=([\d.]+)\s+precision=([\d.]+)")
 
 
@@ -77,8 +88,7 @@ def score_dates(cmd: str, limit: int | None, jobs: int) -> dict:
 def time_in_process(limit: int | None) -> dict[str, float]:
     """Median ms per page for each extractor, same pages, alternating order."""
     sys.path.insert(0, str(ROOT))
-    import trafilatura
-
+    from bench.bare_trafilatura import body_text
     from pipelines.extract import ExtractionError, extract_article
 
     def ours(html: bytes, url: str) -> None:
@@ -86,7 +96,10 @@ def time_in_process(limit: int | None) -> dict[str, float]:
             extract_article(html, url)
 
     def bare(html: bytes, url: str) -> None:
-        trafilatura.bare_extraction(html.decode("utf-8", "replace"), url=url, with_metadata=True)
+        body_text(html.decode("utf-8", "replace"), url, "default")
+
+    def bare_same_options(html: bytes, url: str) -> None:
+        body_text(html.decode("utf-8", "replace"), url, "aitrack")
 
     pages = []
     truth = json.loads((EVAL / "extraction/ground-truth.json").read_text())
@@ -95,12 +108,16 @@ def time_in_process(limit: int | None) -> dict[str, float]:
     labels = json.loads((EVAL / "dates/labels.json").read_text())
     for pid in sorted(labels)[:limit]:
         pages.append((EVAL / f"dates/html/{pid}.html.gz", labels[pid]["url"]))
-    times: dict[str, list[float]] = {"aitrack": [], "trafilatura": []}
+    order = [
+        ("aitrack", ours),
+        ("trafilatura", bare),
+        ("trafilatura-aitrack-options", bare_same_options),
+    ]
+    times: dict[str, list[float]] = {name: [] for name, _ in order}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for n, (path, url) in enumerate(pages):
             html = gzip.decompress(path.read_bytes())
-            order = [("aitrack", ours), ("trafilatura", bare)]
             for name, fn in order if n % 2 else reversed(order):
                 start = time.perf_counter()
                 fn(html, url)
@@ -129,7 +146,7 @@ def main() -> int:
             cmd = command(base, name)
             rows[name] = {
                 "body": score_bodies(cmd, args.limit, args.jobs),
-                "dates": score_dates(cmd, args.limit, args.jobs),
+                "dates": None if name in NO_DATES else score_dates(cmd, args.limit, args.jobs),
             }
     finally:
         stop_service(server, pool)
@@ -137,14 +154,18 @@ def main() -> int:
     speed = time_in_process(args.limit)
     print()
     print(
-        f"{'extractor':<12} {'body F1':>8} {'prec':>7} {'recall':>7} {'date acc':>9} "
+        f"{'extractor':<28} {'body F1':>8} {'prec':>7} {'recall':>7} {'date acc':>9} "
         f"{'date cov':>9} {'ms/page':>8}"
     )
     for name, row in rows.items():
-        body, dates = row["body"], row["dates"]
+        body, dates = row["body"], row["dates"] or {"accuracy": None, "coverage": None}
+        date_figures = "".join(
+            f" {dates[k]:>9.4f}" if dates[k] is not None else f" {'n/a':>9}"
+            for k in ("accuracy", "coverage")
+        )
         print(
-            f"{name:<12} {body['f1']:>8.4f} {body['precision']:>7.4f} {body['recall']:>7.4f} "
-            f"{dates['accuracy']:>9.4f} {dates['coverage']:>9.4f} {speed[name]:>8.1f}"
+            f"{name:<28} {body['f1']:>8.4f} {body['precision']:>7.4f} {body['recall']:>7.4f}"
+            f"{date_figures} {speed[name]:>8.1f}"
         )
     a, t = rows["aitrack"], rows["trafilatura"]
     print(
@@ -154,16 +175,20 @@ def main() -> int:
     print(
         f"aitrack - trafilatura: body F1 {a['body']['f1'] - t['body']['f1']:+.4f}, "
         f"date accuracy {a['dates']['accuracy'] - t['dates']['accuracy']:+.4f}, "
-        f"time ratio {speed['aitrack'] / speed['trafilatura']:.2f}x"
+        f"time ratio {speed['aitrack'] / speed['trafilatura']:.2f}x; against trafilatura with "
+        f"aitrack's options: body F1 "
+        f"{a['body']['f1'] - rows['trafilatura-aitrack-options']['body']['f1']:+.4f}, "
+        f"time ratio {speed['aitrack'] / speed['trafilatura-aitrack-options']:.2f}x"
     )
     if args.json:
         figures = {
             name: {
+                "label": EXTRACTORS[name],
                 "f1": row["body"]["f1"],
                 "precision": row["body"]["precision"],
                 "recall": row["body"]["recall"],
-                "date_accuracy": row["dates"]["accuracy"],
-                "date_coverage": row["dates"]["coverage"],
+                "date_accuracy": row["dates"]["accuracy"] if row["dates"] else None,
+                "date_coverage": row["dates"]["coverage"] if row["dates"] else None,
                 "ms_per_page": speed[name],
             }
             for name, row in rows.items()
