@@ -393,15 +393,26 @@ def read_input(name: str) -> bytes:
     return data
 
 
-def cmd_extract(args: argparse.Namespace) -> int:
-    from pipelines.extract import ExtractionError, extract_article
+def process_input(name: str, data: bytes, url: str = "") -> Any:
+    """One document through the crawl's own processing (pipelines.process.process_page):
+    decoded as the crawl decodes a page, then extracted and tagged."""
+    from pipelines.dates import now_iso
+    from pipelines.extract import ExtractionError, decode_html
+    from pipelines.model import Article
+    from pipelines.process import process_page
 
+    page = Article(url=url, source="cli", fetched_at=now_iso(), status=200, html="")
+    page.html = decode_html(data)
+    try:
+        return process_page(page)
+    except ExtractionError as exc:
+        raise CliError(f"{name}: {exc}", 1) from None
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
     data = read_input(args.file)
     url = args.url or (args.file if args.file.startswith("http") else "")
-    try:
-        result = extract_article(data, url)
-    except ExtractionError as exc:
-        raise CliError(f"{args.file}: {exc}", 1) from None
+    result = process_input(args.file, data, url).extracted
     if args.format == "text":
         print(result.text)
     else:
@@ -410,25 +421,21 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from pipelines.extract import ExtractionError, extract_article
     from pipelines.tagging import tag_text
     from pipelines.text_quality import why_not_language
 
     data = read_input(args.file)
     text = data.decode("utf-8", errors="replace")
     if text.lstrip()[:1] == "<":
-        try:
-            extracted = extract_article(data, "")
-        except ExtractionError as exc:
-            raise CliError(f"{args.file}: {exc}", 1) from None
-        title, body = extracted.title or "", extracted.text
+        tagging = process_input(args.file, data).tagging
     else:
         title, _, body = text.strip().partition("\n")
         if why := why_not_language(text):  # random bytes, a PDF: no topics in those
             raise CliError(f"{args.file}: not language: {why}", 1)
-    if not (title.strip() or body.strip()):
-        raise CliError(f"{args.file}: empty document", 1)
-    print(json.dumps(tag_text(title, body).as_dict(), ensure_ascii=False, indent=2))
+        if not (title.strip() or body.strip()):
+            raise CliError(f"{args.file}: empty document", 1)
+        tagging = tag_text(title, body)
+    print(json.dumps(tagging.as_dict(), ensure_ascii=False, indent=2))
     return 0
 
 
