@@ -28,6 +28,7 @@ DEFAULT_DB = DATA / "aitrack.db"
 DEFAULT_SOURCES = DATA / "sources.yaml"
 DATASETTE_DIR = DATA / "datasette"
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 QUIET_HELP = "no log: one line per failed source, then the summary"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
 
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"aitrack: {exc}", file=sys.stderr)
         return exc.status
+    except KeyboardInterrupt:
+        # Ctrl-C outside a crawl (which stops itself in order): one line, no traceback.
+        print("aitrack: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`aitrack status | head -1`): stop quietly, as `cat` does.
         # Point stdout at /dev/null so that Python's final flush does not fail again.

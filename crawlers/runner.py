@@ -205,26 +205,9 @@ def _run_locked(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     context = RunContext.open(db_path, run_id, settings)
     crawlers: list[tuple[Source, Crawler]] = []
-    try:
-        for source in active:
-            crawler = process.create_crawler(SPIDERS[source.kind])
-            context.attach(crawler)
-            # A backstop behind the spider's own cap on article requests (max_pages):
-            # index pages, robots.txt and retries count here too.
-            crawler.settings.set(
-                "CLOSESPIDER_PAGECOUNT", 2 * source.max_pages + 20, priority="cmdline"
-            )
-            crawlers.append((source, crawler))
-            process.crawl(crawler, source=source)
-        if crawlers:
-            if progress:
-                _show_progress([c for _, c in crawlers])
-            with stop_on_signals(process, context, db_path, run_id, settings):
-                process.start(install_signal_handlers=False)
-            if progress:
-                sys.stderr.write("\n")
-    finally:
-        writer_done = context.close()
+    # From here to the last commit, SIGINT and SIGTERM stop the run in order.
+    with stop_on_signals(process, context, db_path, run_id, settings):
+        writer_done = _crawl_all(process, context, active, crawlers, progress)
     if not writer_done:
         log.error("the writer did not finish in time: its last batch is not stored")
     results = [collect_result(source, crawler) for source, crawler in crawlers]
@@ -307,6 +290,37 @@ def _run_locked(
     return report
 
 
+def _crawl_all(
+    process: CrawlerProcess,
+    context: RunContext,
+    active: list[Source],
+    crawlers: list[tuple[Source, Crawler]],
+    progress: bool,
+) -> bool:
+    """Start a crawler per active source, run them to the end, then drain the writer
+    and stop the workers. Returns whether the writer finished in time."""
+    try:
+        for source in active:
+            crawler = process.create_crawler(SPIDERS[source.kind])
+            context.attach(crawler)
+            # A backstop behind the spider's own cap on article requests (max_pages):
+            # index pages, robots.txt and retries count here too.
+            crawler.settings.set(
+                "CLOSESPIDER_PAGECOUNT", 2 * source.max_pages + 20, priority="cmdline"
+            )
+            crawlers.append((source, crawler))
+            process.crawl(crawler, source=source)
+        if crawlers and not context.interrupted:
+            if progress:
+                _show_progress([c for _, c in crawlers])
+            process.start(install_signal_handlers=False)
+            if progress:
+                sys.stderr.write("\n")
+    finally:
+        writer_done = context.close()
+    return writer_done
+
+
 @contextmanager
 def stop_on_signals(
     process: CrawlerProcess, context: RunContext, db_path: str | Path, run_id: int, settings: Any
@@ -315,8 +329,6 @@ def stop_on_signals(
     and let the run end as `interrupted`. A second signal, or a first one that has not
     finished within AITRACK_STOP_GRACE seconds, exits at once (the workers with it).
     """
-    from twisted.internet import reactor
-
     grace = settings.getfloat("AITRACK_STOP_GRACE", 10.0)
 
     marking: list[threading.Thread] = []
@@ -340,8 +352,14 @@ def stop_on_signals(
         # run `interrupted` (the writer's open batch may hold the lock for a second).
         marking.append(threading.Thread(target=mark_interrupted_now, args=(db_path, run_id, 5.0)))
         marking[-1].start()
-        reactor.callFromThread(log.warning, "%s: finishing the current pages", signame)
-        reactor.callFromThread(process.stop)
+        # Imported here, not above: importing it first would install Twisted's default
+        # reactor before Scrapy installs the asyncio one.
+        reactor = sys.modules.get("twisted.internet.reactor")
+        if reactor is not None and reactor.running:
+            reactor.callFromThread(log.warning, "%s: finishing the current pages", signame)
+            reactor.callFromThread(process.stop)
+        # Otherwise the crawl has not started (it will not) or has ended (the writer is
+        # committing): the grace period below still bounds the wait.
         timer = threading.Timer(grace, force, args=(f"{signame} not done in {grace:.0f}s",))
         timer.daemon = True
         timer.start()

@@ -169,3 +169,26 @@ def test_a_locked_database_does_not_stall_downloads(slow_site, tmp_path) -> None
     assert database.execute("select count(distinct url) from articles").fetchone()[0] == len(
         demo_manifest()
     )
+
+
+def test_ctrl_c_in_another_command_is_one_line_not_a_traceback(slow_site, tmp_path) -> None:
+    slow_site.delay = 2.0
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n  - slug: slow\n    name: S\n    kind: feed\n"
+        f"    urls: [{slow_site.base_url}/civic-ledger/feed.xml]\n"
+        "    publisher: P\n    category: news\n    jurisdiction: US\n"
+    )
+    check = subprocess.Popen(
+        [*AITRACK, "sources", "check", "--sources", str(sources)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    wait_for(lambda: len(slow_site.requests) + slow_site.in_flight >= 1, timeout=30)
+    os.killpg(check.pid, signal.SIGINT)
+    _out, err = check.communicate(timeout=30)
+    assert check.returncode == EXIT_INTERRUPTED
+    assert "Traceback" not in err and "interrupted" in err
