@@ -14,11 +14,12 @@ import struct
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawlers.demo_server import DEMO_SITE, send_body
+from crawlers.demo_server import DEMO_SITE
+from tests.httpbase import QuietHandler
 
 # Crawl settings for runs against this server: short timeouts, no pacing.
 FAST_SETTINGS = [
@@ -90,12 +91,8 @@ SCRIPT_PAGE = (
 )
 
 
-class FaultHandler(BaseHTTPRequestHandler):
+class FaultHandler(QuietHandler):
     server: FaultServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
 
     def do_GET(self) -> None:  # noqa: N802
         path = urlsplit(self.path).path
@@ -197,15 +194,6 @@ class FaultHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the crawler stopped reading at its size limit, as it should
         self.close_connection = True
-
-    def send(
-        self,
-        status: int,
-        body: bytes,
-        ctype: str = "text/html; charset=utf-8",
-        extra: dict[str, str] | None = None,
-    ) -> None:
-        send_body(self, status, body, ctype, extra)
 
 
 class FaultServer(ThreadingHTTPServer):

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from crawlers.robots import policy_from_answer
 from crawlers.settings import USER_AGENT
 from tests.conftest import ROOT, run_aitrack, write_sources
 from tests.faultserver import good_html
+from tests.httpbase import QuietHandler
 
 CRAWL_DELAY = 2.0
 ROBOTS_A = (
@@ -37,12 +38,8 @@ ROBOTS_A = (
 )
 
 
-class RobotsHandler(BaseHTTPRequestHandler):
+class RobotsHandler(QuietHandler):
     server: Host
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
 
     def do_GET(self) -> None:  # noqa: N802
         path = urlsplit(self.path).path

@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -30,11 +30,11 @@ import pytest
 import sqlite_utils
 
 from crawlers.check import check_source
-from crawlers.demo_server import send_body
 from crawlers.sources import load_sources
 from pipelines.redaction import Redactor, redact_logs
 from tests.conftest import AITRACK, ROOT, write_sources
 from tests.faultserver import FAST_SETTINGS, good_html
+from tests.httpbase import QuietHandler
 
 API_CORE = secrets.token_hex(16)
 API_KEY = f"k{API_CORE}"  # api.data.gov keys are letters and digits
@@ -46,14 +46,10 @@ AI_TEXT = (
 )
 
 
-class KeyedApi(BaseHTTPRequestHandler):
+class KeyedApi(QuietHandler):
     """An API that wants its keys, echoes them in `next` links, and fails some pages."""
 
     server: KeyedApiServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
 
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
@@ -118,15 +114,6 @@ class KeyedApi(BaseHTTPRequestHandler):
 
     def json(self, doc: object, extra: dict[str, str] | None = None) -> None:
         self.send(200, json.dumps(doc).encode(), "application/json", extra)
-
-    def send(
-        self,
-        status: int,
-        body: bytes,
-        ctype: str = "text/html; charset=utf-8",
-        extra: dict[str, str] | None = None,
-    ) -> None:
-        send_body(self, status, body, ctype, extra)
 
 
 class KeyedApiServer(ThreadingHTTPServer):

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +17,7 @@ import sqlite_utils
 from crawlers.demo_server import send_body
 from tests.conftest import run_aitrack, write_sources
 from tests.faultserver import FAST_SETTINGS, good_html
+from tests.httpbase import QuietHandler
 
 HTML = "text/html; charset=utf-8"
 # What a press office's documents API might answer; written for this test.
@@ -29,12 +30,8 @@ DOCUMENT = (
 ) * 2
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     server: Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
 
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
