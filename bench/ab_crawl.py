@@ -1,0 +1,104 @@
+"""Crawl throughput of two commits side by side: `aitrack crawl` as it is now and as it
+was at an earlier commit, against the same generated site, in alternating rounds.
+
+A change that restructures the crawl (issue 13: one processing call per page, a writer
+thread) should not cost pages per second. This runs the earlier commit from a temporary
+git worktree, with this checkout's Python environment (the same pinned packages), so the
+only difference between the two rows is the project's code.
+
+    .venv/bin/python bench/ab_crawl.py --base d892d61 --pages 1000 --rounds 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.crawl import write_sources  # noqa: E402
+from bench.site import start_site, stop_site  # noqa: E402
+
+
+def crawl(code: Path, base: str, db: Path, pages: int, concurrency: int) -> dict[str, Any]:
+    """One `aitrack crawl` of the site, with the project's code taken from `code`."""
+    import sqlite_utils
+
+    sources = write_sources(db.with_suffix(".yaml"), base, pages)
+    command = [sys.executable, "-m", "crawlers.cli", "crawl", "--quiet"]
+    command += ["--sources", str(sources), "--db", str(db)]
+    for name, value in (
+        ("AUTOTHROTTLE_ENABLED", 0),
+        ("CONCURRENT_REQUESTS", concurrency),
+        ("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency),
+        ("LOG_LEVEL", "WARNING"),
+    ):
+        command += ["-s", f"{name}={value}"]
+    start = time.perf_counter()
+    # `python -m` from `code`: its packages come before the editable install's.
+    result = subprocess.run(command, cwd=code, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if result.returncode:
+        raise RuntimeError(f"crawl at {code} failed: {result.stderr[-2000:]}")
+    database = sqlite_utils.Database(db)
+    run = next(database.query("select * from crawl_runs order by id desc limit 1"))
+    source = json.loads(run["stats"])["sources"]["bench-news"]
+    database.close()
+    return {
+        "rate": source["bodies"] / run["duration_s"],
+        "stored": run["articles_new"],
+        "errors": run["errors"],
+        "wall_s": wall,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", required=True, help="the earlier commit")
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="aitrack-ab-") as tmp:
+        work = Path(tmp)
+        old = work / "base"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "-q", str(old), args.base], cwd=ROOT, check=True
+        )
+        process, base = start_site(args.pages)
+        runs: dict[str, list[dict[str, Any]]] = {"base": [], "head": []}
+        try:
+            for n in range(args.rounds):
+                order = [("base", old), ("head", ROOT)]
+                for name, code in order if n % 2 == 0 else reversed(order):
+                    db = work / f"{name}-{n}.db"
+                    runs[name].append(crawl(code, base, db, args.pages, args.concurrency))
+                print(
+                    f"round {n + 1}: base {runs['base'][-1]['rate']:.1f}, "
+                    f"head {runs['head'][-1]['rate']:.1f} pages/s",
+                    flush=True,
+                )
+        finally:
+            stop_site(process)
+            subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT)
+    base_rate = statistics.median(r["rate"] for r in runs["base"])
+    head_rate = statistics.median(r["rate"] for r in runs["head"])
+    stored = {name: {r["stored"] for r in rs} for name, rs in runs.items()}
+    print(
+        f"site of {args.pages} pages, median of {args.rounds} alternating rounds: "
+        f"{args.base[:7]} {base_rate:.1f} pages/s, HEAD {head_rate:.1f} pages/s, "
+        f"HEAD/base {head_rate / base_rate:.2f}; stored per run {stored}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
