@@ -195,9 +195,6 @@ def _crawl(
         raise CliError(str(exc)) from None
     if args.archive:
         overrides["AITRACK_ARCHIVE_DIR"] = args.archive
-    from crawlers.logfilters import drop_known_tracebacks
-
-    drop_known_tracebacks()  # robots.txt download errors: one line each, no traceback
     try:
         return run_crawl(
             sources,

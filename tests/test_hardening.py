@@ -467,5 +467,6 @@ def test_an_unreachable_robots_txt_is_one_log_line_not_a_traceback(tmp_path: Pat
         "crawl", "--sources", str(sources), "--db", str(tmp_path / "t.db"), "-s", "RETRY_TIMES=0"
     )
     assert result.returncode == 2, result.stderr[-3000:]
-    assert "[scrapy.downloadermiddlewares.robotstxt] ERROR" in result.stderr
+    robots = [line for line in result.stderr.splitlines() if "[crawlers.robots]" in line]
+    assert len(robots) == 1, result.stderr[-3000:]  # one line for the host, with the reason
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
