@@ -37,7 +37,7 @@ def start_crawl(server: DemoServer, db: Path, *extra: str) -> subprocess.Popen[s
     service manager starts it."""
     return subprocess.Popen(
         [*AITRACK, "crawl", "--sources", str(ROOT / "data/demo/sources.yaml"), "--db", str(db)]
-        + ["--quiet", *extra],
+        + ["--quiet", "-s", f"AITRACK_STOP_GRACE={GRACE}", *extra],
         cwd=ROOT,
         env={**os.environ, "http_proxy": server.base_url},
         stdout=subprocess.PIPE,
@@ -47,6 +47,7 @@ def start_crawl(server: DemoServer, db: Path, *extra: str) -> subprocess.Popen[s
     )
 
 
+GRACE = 6  # seconds a first signal may take before the crawl exits as on a second
 ARTICLE_PATHS = {entry["path"] for entry in demo_manifest()}
 
 
@@ -89,7 +90,7 @@ def test_one_signal_finishes_the_batch_and_marks_the_run_interrupted(
     _out, err = crawl.communicate(timeout=30)
     took = time.monotonic() - sent
     assert crawl.returncode == EXIT_INTERRUPTED, err[-3000:]
-    assert took < 8, f"took {took:.1f}s to stop"
+    assert took < GRACE + 3, f"took {took:.1f}s to stop"
     assert "Traceback" not in err and "interrupted" in err
     assert wait_gone(helpers, 5) == set()
     assert run_status(db) == ["interrupted"]
@@ -150,7 +151,10 @@ def test_a_locked_database_does_not_stall_downloads(slow_site, tmp_path) -> None
     holder.execute("BEGIN IMMEDIATE")
     locked_at = time.monotonic()
     assert holder.execute("select count(*) from articles").fetchone()[0] == 0
+    # At least 5 s, and until every article has been downloaded (on a loaded machine
+    # that can take longer): a crawl that waited on the lock would never get there.
     time.sleep(5)
+    wait_for(lambda: article_requests(slow_site) >= len(demo_manifest()), timeout=60)
     released_at = time.monotonic()
     holder.execute("ROLLBACK")
     holder.close()
@@ -159,7 +163,7 @@ def test_a_locked_database_does_not_stall_downloads(slow_site, tmp_path) -> None
     served = [end for path, _start, end in slow_site.requests if is_article(path)]
     assert len(served) >= len(demo_manifest())
     during = [end for end in served if locked_at <= end <= released_at]
-    assert len(during) >= len(demo_manifest()) * 0.9, (
+    assert len(during) == len(demo_manifest()), (
         f"{len(during)} of {len(served)} article downloads completed during the lock"
     )
     database = sqlite_utils.Database(db)
