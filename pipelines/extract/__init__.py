@@ -14,6 +14,7 @@ import trafilatura
 from pipelines.extract.decode import decode_html, parse_html
 from pipelines.extract.furniture import clean_text, prune_clutter, trim_edges
 from pipelines.extract.metadata import PageMeta, combine, read_page_meta
+from pipelines.extract.script import word_count
 from pipelines.model import Extracted, ExtractionError, Hints
 
 MIN_WORDS = 40
@@ -47,8 +48,8 @@ def extract_article(html: str | bytes, url: str, hints: Hints | None = None) -> 
         # that was all furniture (a menu, a slogan, a "needs JavaScript" notice) is no
         # article either.
         unpruned = extract_body(html if isinstance(html, str) else decode_html(html), url)
-        text = unpruned if len(unpruned.split()) >= MIN_WORDS else ""
-    result.text = trim_edges(text, [result.title, hints.title])
+        text = unpruned if word_count(unpruned) >= MIN_WORDS else ""
+    result.text = trim_edges(text, [result.title, hints.title], result.author)
     if not result.text:
         raise ExtractionError("no article text found")
     if not result.summary:
