@@ -129,6 +129,8 @@ def table(figures: dict[str, Any]) -> str:
         )
     if x:
         for name, row in x.items():
+            if name == "sets":  # per set and part, in bench/extraction.py's own table
+                continue
             rows.append(
                 (
                     f"Extraction quality: {name}",
