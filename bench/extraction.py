@@ -18,6 +18,9 @@ rules are tuned on the development part only):
 - `goose3` (51 pages): title exactly right (whitespace-normalised), and recall of the
   expected opening of the text (word 4-grams).
 
+"2nd op" is the share of pages on which aitrack's safety net ran its second opinion
+(pipelines/extract/evidence.py): the cost of the net is in aitrack's ms/page.
+
 Baselines: `trafilatura.bare_extraction(html, url=url, with_metadata=True)`, with its
 default options (comments included, tables included) and with `fast=True`. aitrack
 turns comments off and runs trafilatura in fast mode on the pruned page.
@@ -67,7 +70,12 @@ def _run_aitrack(html: bytes, url: str) -> dict:
 
     with contextlib.suppress(ExtractionError):  # no article: empty, as the CLI's exit 1
         out = extract_article(html, url)
-        return {"text": out.text, "published": out.published, "title": out.title}
+        return {
+            "text": out.text,
+            "published": out.published,
+            "title": out.title,
+            "how": out.provenance.get("text"),
+        }
     return {"text": "", "published": None, "title": None}
 
 
@@ -126,6 +134,8 @@ def score_set(name: str, rows: list[tuple[Page, dict]], extractor: str, scorer: 
     outs = [r[extractor] for _, r in rows]
     out["ms"] = statistics.median(o["ms"] for o in outs)
     out["errors"] = sum("error" in o for o in outs)
+    if extractor == "aitrack":  # how often the safety net's second opinion ran
+        out["second_opinion"] = sum(o.get("how") in ("checked", "voted") for o in outs) / len(outs)
     if name == "benchmark":
         truth = {p.id: p.truth["body"] for p, _ in rows}
         preds = {p.id: r[extractor]["text"] for p, r in rows}
@@ -202,7 +212,7 @@ def main() -> int:
     figures: dict[str, Any] = {}
     header = (
         f"{'set':<12} {'part':<5} {'extractor':<17} {'pages':>5} {'F1':>7} {'P':>7} {'R':>7} "
-        f"{'date acc':>8} {'title acc':>9} {'ms/page':>8}"
+        f"{'date acc':>8} {'title acc':>9} {'ms/page':>8} {'2nd op':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -217,7 +227,8 @@ def main() -> int:
                     f"{name:<12} {part:<5} {extractor:<17} {f['pages']:>5} "
                     f"{fmt(f.get('f1')):>7} {fmt(f.get('precision')):>7} "
                     f"{fmt(f.get('recall')):>7} {fmt(f.get('date_accuracy')):>8} "
-                    f"{fmt(f.get('title_accuracy')):>9} {fmt(f.get('ms'), 1):>8}"
+                    f"{fmt(f.get('title_accuracy')):>9} {fmt(f.get('ms'), 1):>8} "
+                    f"{fmt(f.get('second_opinion'), 2):>6}"
                 )
         print()
     all_ms = {

@@ -13,8 +13,8 @@ from pipelines.model import ExtractionError
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
-def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
-    """Parse a page with lxml; raises ExtractionError for empty or non-HTML input."""
+def page_markup(html: str | bytes) -> str:
+    """The page as text; raises ExtractionError for empty or binary input."""
     if isinstance(html, bytes):
         head = html[:1024].lstrip()
         if not head:
@@ -23,8 +23,12 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
             raise ExtractionError("not HTML (binary content)")
     elif not html.strip():
         raise ExtractionError("empty document")
-    if isinstance(html, bytes):
-        html = decode_html(html)
+    return decode_html(html) if isinstance(html, bytes) else html
+
+
+def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
+    """Parse a page with lxml; raises ExtractionError for empty or non-HTML input."""
+    html = page_markup(html)
     # lxml refuses text that still declares an encoding (XHTML's <?xml ...?>): the text
     # is already decoded, so the declaration is only in the way.
     html = XML_DECLARATION.sub("", html, count=1)

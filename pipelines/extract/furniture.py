@@ -110,8 +110,9 @@ TRAILER_RE = re.compile(
 )
 
 
-def prune_clutter(tree: lxml.html.HtmlElement) -> None:
+def prune_clutter(tree: lxml.html.HtmlElement) -> int:
     """Remove page furniture in place, judged by tag, ARIA role and class/id tokens.
+    Returns the words of paragraph text removed (the safety net's measure of doubt).
 
     Two guards keep a mislabelled story: a node that holds a large share of the page's
     text is never removed, whatever its name (Blogger wraps each post in "date-outer",
@@ -147,18 +148,20 @@ def prune_clutter(tree: lxml.html.HtmlElement) -> None:
         if verdict == "markup":
             doomed.append(node)
             continue
-        if verdict == "name":
-            name = f"{node.tag} {node.get('class', '')} {node.get('id', '')}"
-            named.setdefault(name, []).append(node)
+        if verdict:  # judged by a name: grouped with the elements of that tag and word
+            named.setdefault(f"{node.tag} {verdict}", []).append(node)
             continue
         stack.extend(reversed(node))
     for group in named.values():
         if len(group) == 1 or not holds_story(group):
             doomed.extend(group)
     doomed.extend(_signup_boxes(tree))
+    removed = 0
     for node in doomed:
         if node.getparent() is not None:
+            removed += measures[0].get(node, 0)
             node.drop_tree()
+    return removed
 
 
 def _text_words(tree: Any, paragraphs_only: bool = False) -> dict[Any, int]:
@@ -185,14 +188,14 @@ def _text_words(tree: Any, paragraphs_only: bool = False) -> dict[Any, int]:
 
 def _clutter_kind(node: Any) -> str | None:
     """Furniture by its tag or ARIA role ("markup"), or by the names its attributes give
-    it ("name"); None if it is not furniture."""
+    it (then the clutter words found, such as "ads"); None if it is not furniture."""
     if node.tag in CLUTTER_TAGS or node.get("role") in CLUTTER_ROLES:
         return "markup"
     if node.tag in ("html", "body", "main", "article") or not node.attrib:
         return None  # never drop the container that holds the story
-    if any(CLUTTER_TOKEN.search(name) for name in _component_names(node)):
-        return "name"
-    return None
+    matches = (CLUTTER_TOKEN.search(name) for name in _component_names(node))
+    found = sorted({m.group().strip("-_").lower() for m in matches if m})
+    return " ".join(found) or None
 
 
 def _component_names(node: Any) -> list[str]:
