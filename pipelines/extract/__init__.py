@@ -45,6 +45,7 @@ def extract_article(html: str | bytes, url: str, hints: Hints | None = None) -> 
     page = read_page_meta(tree)
     result = combine(url, page, hints, tree)
     removed = prune_clutter(tree)
+    _math_as_text(tree)
     text = extract_body(lxml.html.tostring(tree, encoding="unicode"), url)
     article_body = _text_or_none(page.jsonld.get("articleBody"))
     if not text:
@@ -106,6 +107,21 @@ def readability_text(markup: str) -> str:
         return clean_text("\n".join(lxml.html.fromstring(summary).itertext()))
     except Exception:  # noqa: BLE001 (an opinion we can do without on a page it cannot read)
         return ""
+
+
+def _math_as_text(tree: lxml.html.HtmlElement) -> None:
+    """MathML formulas as text: trafilatura drops a <math> element that has no alttext,
+    and a formula is part of the sentence it sits in. Its TeX annotation or alttext is
+    the formula as the author wrote it; otherwise its symbols in order."""
+    for math in list(tree.iter("math", "{http://www.w3.org/1998/Math/MathML}math")):
+        tex = [a.text for a in math.iter("annotation") if "tex" in (a.get("encoding") or "")]
+        formula = math.get("alttext") or (tex[0] if tex and tex[0] else None)
+        if not formula:
+            formula = " ".join(t.strip() for t in math.itertext() if t.strip())
+        block = math.get("display") == "block" and math.getparent().tag != "p"
+        replacement = lxml.html.Element("p" if block else "span")
+        replacement.text, replacement.tail = formula, math.tail
+        math.getparent().replace(math, replacement)
 
 
 def _text_or_none(value: object) -> str | None:

@@ -45,15 +45,31 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
     """Bytes to text the way browsers do: BOM, then Content-Type, then <meta charset>,
     then UTF-8 if the bytes are valid UTF-8, else Windows-1252 (what "Latin-1" pages are).
 
+    One exception to the browsers' order: bytes that are valid UTF-8 and not plain ASCII
+    are UTF-8, whatever a header or <meta> declares. A page re-saved as UTF-8 keeps its
+    stale `<meta charset="iso-8859-1">`, and servers send a default charset for pages
+    they never looked at; text in a legacy encoding is almost never valid UTF-8 once it
+    has a non-ASCII character, so the bytes are better evidence than the label. This also
+    makes `aitrack extract FILE` (bytes) agree with the text path.
+
     lxml's own guess, given bytes without a declaration, turns UTF-8 into mojibake.
     """
+    if not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) and _is_utf8(data):
+        return data.decode("utf-8", errors="replace")
 
     def sniff(body: bytes) -> str:
-        try:
-            body.decode("utf-8")
-            return "utf-8"
-        except UnicodeDecodeError as exc:
-            # A multi-byte character cut by truncation is still UTF-8.
-            return "utf-8" if exc.start >= len(body) - 3 else "cp1252"
+        return "utf-8" if _is_utf8(body) else "cp1252"
 
     return html_to_unicode(content_type, data, auto_detect_fun=sniff)[1]
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Valid UTF-8 with at least one multi-byte character (a character cut by truncation
+    at the very end still counts)."""
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(data) - 3
