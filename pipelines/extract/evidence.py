@@ -37,7 +37,7 @@ PROSE_PARAGRAPH_WORDS = 12
 REMOVED_SHARE = 0.5
 # ... or we kept less than this of the JSON-LD articleBody the page declares.
 ARTICLE_BODY_COVERAGE = 0.8
-# The unpruned body must be this much longer than ours before it is worth a vote.
+# The unpruned body must have this much more prose than ours before it is worth a vote.
 GAIN_FACTOR, GAIN_WORDS = 1.2, 20
 
 
@@ -66,7 +66,8 @@ def vote(
 
     `third` is called only when the unpruned body holds much more than ours.
     """
-    if word_count(unpruned) <= GAIN_FACTOR * word_count(ours) + GAIN_WORDS:
+    # Compared in words of prose: a body that is a long menu has gained nothing to lose.
+    if prose_words(unpruned) <= GAIN_FACTOR * prose_words(ours) + GAIN_WORDS:
         return ours, "checked"
     other = third() or ""
     ours_grams, other_grams = _grams(ours), _grams(other)
@@ -82,7 +83,7 @@ def vote(
         other, voted
     ):
         return ours, "checked"
-    return (voted, "voted") if word_count(voted) > word_count(ours) else (ours, "checked")
+    return (voted, "voted") if prose_words(voted) > prose_words(ours) else (ours, "checked")
 
 
 def prose_words(text: str) -> int:
