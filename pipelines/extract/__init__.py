@@ -15,7 +15,7 @@ import trafilatura
 from pipelines.extract.decode import decode_html, page_markup, parse_html
 from pipelines.extract.evidence import is_doubtful, vote
 from pipelines.extract.furniture import clean_text, prune_clutter, trim_edges
-from pipelines.extract.metadata import PageMeta, combine, read_page_meta
+from pipelines.extract.metadata import PageMeta, combine, headlines, read_page_meta
 from pipelines.extract.script import word_count
 from pipelines.model import Extracted, ExtractionError, Hints
 
@@ -44,6 +44,7 @@ def extract_article(html: str | bytes, url: str, hints: Hints | None = None) -> 
     tree = parse_html(markup)
     page = read_page_meta(tree)
     result = combine(url, page, hints, tree)
+    titles = [result.title, hints.title, *headlines(url, page, tree)]
     removed = prune_clutter(tree)
     _math_as_text(tree)
     text = extract_body(lxml.html.tostring(tree, encoding="unicode"), url)
@@ -67,7 +68,7 @@ def extract_article(html: str | bytes, url: str, hints: Hints | None = None) -> 
         )
     else:
         result.provenance["text"] = "pruned"
-    result.text = trim_edges(text, [result.title, hints.title], result.author)
+    result.text = trim_edges(text, titles, result.author)
     if not result.text:
         raise ExtractionError("no article text found")
     if not result.summary:

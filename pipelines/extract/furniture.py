@@ -240,9 +240,9 @@ def trim_edges(text: str, titles: list[str | None], author: str | None = None) -
     author's bio, dateline trailers, link lists and orphaned widget headings.
     """
     paragraphs = text.split("\n\n")
-    known = {" ".join(t.split()).casefold() for t in titles if t}
+    known = {_flat(t) for t in titles if t} - {""}
     for index, para in enumerate(paragraphs[:3]):
-        if para.casefold() in known and all(word_count(p) <= 12 for p in paragraphs[:index]):
+        if _flat(para) in known and all(word_count(p) <= 12 for p in paragraphs[:index]):
             paragraphs = paragraphs[index + 1 :]
             break
     paragraphs = [p for p in paragraphs if not _is_boilerplate(p)]
@@ -255,6 +255,11 @@ def trim_edges(text: str, titles: list[str | None], author: str | None = None) -
     ):
         paragraphs.pop()
     return "\n\n".join(paragraphs)
+
+
+def _flat(text: str) -> str:
+    """Text compared without case, spaces or punctuation (headline forms differ in them)."""
+    return re.sub(r"\W+", "", text.casefold())
 
 
 def _is_boilerplate(paragraph: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -240,8 +241,9 @@ def strip_site(title: str | None, sites: set[str]) -> str | None:
     "Site - Headline"), the same way for every candidate (JSON-LD, og:title, <title>,
     trafilatura's guess). A part is the site's name when it reads as og:site_name,
     the JSON-LD publisher or application-name, or as the host name ("CNN.com", "TechCrunch"
-    on techcrunch.com), ignoring case, spaces and punctuation."""
-    title = _text(title)
+    on techcrunch.com), ignoring case, spaces and punctuation. Entities that a CMS
+    escaped twice ("&#163;" in og:title) are decoded."""
+    title = _text(html.unescape(title)) if title else None
     if not title or not sites:
         return title
     for sep in SITE_SEPARATORS:
@@ -253,6 +255,23 @@ def strip_site(title: str | None, sites: set[str]) -> str | None:
         if _flat(parts[0]) in sites:
             return strip_site(sep.join(parts[1:]), sites)
     return title
+
+
+def headlines(url: str, page: PageMeta, tree: Any) -> list[str]:
+    """Every form of the headline the page gives (JSON-LD, og:title, twitter:title,
+    <title>, each also without the site's name, and the <h1>s), so that a headline
+    repeated at the top of the body is recognised whichever form it takes."""
+    sites = _site_names(url, page.meta, page.jsonld)
+    raw = [
+        _text(page.jsonld.get("headline")),
+        page.meta.get("og:title"),
+        page.meta.get("twitter:title"),
+        page.title_tag,
+    ]
+    found = [t for t in raw if t] + [strip_site(t, sites) or "" for t in raw if t]
+    if tree is not None:
+        found += [h1.text_content() for h1 in tree.iter("h1")]
+    return [t for t in found if t and t.strip()]
 
 
 def _site_names(url: str, meta: dict[str, str], ld: dict[str, Any]) -> set[str]:
