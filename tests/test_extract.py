@@ -246,3 +246,14 @@ def test_mathml_formulas_stay_in_the_text() -> None:
     out = extract_article(page(body_extra=formula), "https://example.org/a")
     assert "by ε ≤ 0.05 on every benchmark" in out.text
     assert "E = \\sum_i w_i x_i" in out.text
+
+
+def test_the_page_date_is_searched_outside_reader_comments() -> None:
+    # The story shows its day; a later reader comment shows another.
+    comment = (
+        '<div class="comments"><div class="comment__date">09.03.2019 - 00:00 Uhr</div>'
+        "<p>Good summary.</p></div>"
+    )
+    html = page(url_body=BODY + "<p>Datum: 03.03.2019</p>", body_extra=comment)
+    out = extract_article(html, "https://example.org/story")
+    assert (out.published, out.published_source) == ("2019-03-03", "text")

@@ -49,6 +49,13 @@ CLUTTER_WORDS = {
 CLUTTER_TOKEN = re.compile(
     r"(?:^|[-_])(?:" + "|".join(CLUTTER_WORDS.values()) + r")(?:[-_]|$)", re.IGNORECASE
 )
+# Where dates that are not the story's sit: readers' comments and links to other stories.
+OTHER_DATES_TOKEN = re.compile(
+    r"(?:^|[-_])(?:"
+    + "|".join(CLUTTER_WORDS[group] for group in ("comments", "recirculation"))
+    + r")(?:[-_]|$)",
+    re.IGNORECASE,
+)
 # Attributes whose values name a component: class and id, and what component frameworks
 # use instead (data-testid="inline-newsletter", data-component="RelatedArticles").
 NAME_ATTRIBUTES = ("class", "id", "data-component", "data-testid", "data-module", "aria-label")
@@ -110,9 +117,14 @@ TRAILER_RE = re.compile(
 )
 
 
-def prune_clutter(tree: lxml.html.HtmlElement) -> int:
+def prune_clutter(
+    tree: lxml.html.HtmlElement,
+    token: re.Pattern[str] = CLUTTER_TOKEN,
+    tags: tuple[str, ...] = CLUTTER_TAGS,
+) -> int:
     """Remove page furniture in place, judged by tag, ARIA role and class/id tokens.
     Returns the words of paragraph text removed (the safety net's measure of doubt).
+    `token` and `tags` narrow what counts as furniture (see `prune_for_dates`).
 
     Two guards keep a mislabelled story: a node that holds a large share of the page's
     text is never removed, whatever its name (Blogger wraps each post in "date-outer",
@@ -144,7 +156,7 @@ def prune_clutter(tree: lxml.html.HtmlElement) -> int:
         node = stack.pop()
         if not isinstance(node.tag, str):
             continue  # comments and processing instructions
-        verdict = None if holds_story([node]) else _clutter_kind(node)
+        verdict = None if holds_story([node]) else _clutter_kind(node, token, tags)
         if verdict == "markup":
             doomed.append(node)
             continue
@@ -155,7 +167,8 @@ def prune_clutter(tree: lxml.html.HtmlElement) -> int:
     for group in named.values():
         if len(group) == 1 or not holds_story(group):
             doomed.extend(group)
-    doomed.extend(_signup_boxes(tree))
+    if token is CLUTTER_TOKEN:
+        doomed.extend(_signup_boxes(tree))
     removed = 0
     for node in doomed:
         if node.getparent() is not None:
@@ -186,14 +199,26 @@ def _text_words(tree: Any, paragraphs_only: bool = False) -> dict[Any, int]:
     return counts
 
 
-def _clutter_kind(node: Any) -> str | None:
+def prune_for_dates(tree: lxml.html.HtmlElement) -> None:
+    """Remove, in place, the parts of a page that carry other people's and other stories'
+    dates: comment sections and recirculation rails, judged by their names. What dates
+    the story itself (its header, byline, dateline) stays, and so do footers and asides,
+    where many sites print "last updated" (removing those lost more pages than it won on
+    the date benchmark's development part). htmldate, searching the whole page, took a
+    reader comment's day or a teaser's for the story's."""
+    prune_clutter(tree, OTHER_DATES_TOKEN, ("template",))
+
+
+def _clutter_kind(
+    node: Any, token: re.Pattern[str] = CLUTTER_TOKEN, tags: tuple[str, ...] = CLUTTER_TAGS
+) -> str | None:
     """Furniture by its tag or ARIA role ("markup"), or by the names its attributes give
     it (then the clutter words found, such as "ads"); None if it is not furniture."""
-    if node.tag in CLUTTER_TAGS or node.get("role") in CLUTTER_ROLES:
+    if node.tag in tags or (tags is CLUTTER_TAGS and node.get("role") in CLUTTER_ROLES):
         return "markup"
     if node.tag in ("html", "body", "main", "article") or not node.attrib:
         return None  # never drop the container that holds the story
-    matches = (CLUTTER_TOKEN.search(name) for name in _component_names(node))
+    matches = (token.search(name) for name in _component_names(node))
     found = sorted({m.group().strip("-_").lower() for m in matches if m})
     return " ".join(found) or None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from htmldate import find_date
 from trafilatura.settings import set_date_params
 
 from pipelines.dates import to_iso
+from pipelines.extract.furniture import prune_for_dates
 
 INDEX_ORIGINS = ("feed", "sitemap", "listing", "api")
 
@@ -138,6 +140,10 @@ def _is_utc(iso: str) -> bool:
 
 
 def search_date(tree: Any, url: str) -> str | None:
-    """htmldate's search of the whole page, with trafilatura's settings (original date)."""
+    """htmldate's search of the page, with trafilatura's settings (original date), on a
+    copy without comment sections and teaser rails: their dates belong to readers and
+    other stories."""
     params = set_date_params(extensive=True)
-    return to_iso(find_date(tree, url=url, **params))
+    story = copy.deepcopy(tree)
+    prune_for_dates(story)
+    return to_iso(find_date(story, url=url, **params))
