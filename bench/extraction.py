@@ -15,7 +15,7 @@ rules are tuned on the development part only):
   ../shared/eval/score_dates.py).
 - `trafilatura` (990 pages): its evaluation's snippets; precision = found "with"
   snippets / (those + found "without" snippets), recall = found "with" / all "with".
-- `goose3` (51 pages): title exactly right (whitespace-normalised, any case; 9 pages
+- `goose3` (51 pages): title exactly right (whitespace-normalised, any case; 8 pages
   have a title), and recall of the expected opening of the text (word 4-grams).
 - `own`: our demo pages' titles (written by us, tuned on: not out of sample).
 
