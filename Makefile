@@ -28,7 +28,7 @@ $(CHROMIUM):
 
 system-deps: $(CHROMIUM) ## Install the Debian packages the tests need (needs root)
 
-# curl: the shared scorers run a command per page, and bench/extraction.py's is curl.
+# curl: for running the shared scorers by hand (../shared/eval/README.md); bench/extraction.py calls them in-process.
 CURL := /usr/bin/curl
 $(CURL):
 	apt-get update

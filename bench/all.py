@@ -134,7 +134,9 @@ def table(figures: dict[str, Any]) -> str:
         )
     if x:
         for name, row in x.items():
-            dates = row["date_accuracy"]
+            if name == "sets":  # per set and part, in bench/extraction.py's own table
+                continue
+            dates = row.get("date_accuracy")
             rows.append(
                 (
                     f"Extraction quality: {row.get('label', name)}",

@@ -1,22 +1,33 @@
 #!/usr/bin/env python3
-"""Extraction quality and speed: aitrack extract side by side with bare trafilatura.
+"""Extraction quality and speed: aitrack side by side with bare trafilatura 2.3.1 in both
+of its modes (default, and `fast=True`), in the same run, on every page set we have.
 
-Bare trafilatura runs in both of bench/bare_trafilatura.py's modes: its defaults with
-metadata, as a user would call it, and exactly the options aitrack passes (fast=True, no
-metadata, ...), so that the speed comparison is between like calls too. The second asks
-for no metadata, so it has no date accuracy.
+Each page is given to the three extractors in one worker, in an order that rotates from
+page to page, so that the noise of a shared machine falls on all three alike; the same
+run yields the texts, the dates, the titles and the time each call took.
 
-Runs the shared scorers (../shared/eval/score_extraction.py for article bodies,
-score_dates.py for publication dates) over both extractors in the same invocation, then
-times both extractors in-process on the same pages, alternating which goes first on
-each page so that machine noise falls on both alike. Prints one table.
+Figures, per set, test part first (bench/devsets.py: a fixed hash split of page ids;
+rules are tuned on the development part only):
 
-The scorers run a command per page; here that command posts the page with curl to
-bench/extract_service.py, whose workers call what `aitrack extract` and
-bench/bare_trafilatura.py call (a Python start per page made this take 10 minutes).
+- `benchmark` (88 pages): body F1, precision and recall by the shared scorer's own
+  functions (../shared/eval/score_extraction.py: word 4-grams, macro averages).
+- `dates` (800 pages): share of pages whose day equals the label (the rule of
+  ../shared/eval/score_dates.py).
+- `trafilatura` (990 pages): its evaluation's snippets; precision = found "with"
+  snippets / (those + found "without" snippets), recall = found "with" / all "with".
+- `goose3` (51 pages): title exactly right (whitespace-normalised, any case; 8 pages
+  have a title), and recall of the expected opening of the text (word 4-grams).
+- `own`: our demo pages' titles (written by us, tuned on: not out of sample).
 
-    .venv/bin/python bench/extraction.py            # everything (about a minute)
-    .venv/bin/python bench/extraction.py --limit 50 # a quick look
+"2nd op" is the share of pages on which aitrack's safety net ran its second opinion
+(pipelines/extract/evidence.py): the cost of the net is in aitrack's ms/page.
+
+Baselines: `trafilatura.bare_extraction(html, url=url, with_metadata=True)`, with its
+default options (comments included, tables included) and with `fast=True`. aitrack
+turns comments off and runs trafilatura in fast mode on the pruned page.
+
+    .venv/bin/python bench/extraction.py               # everything (a few minutes)
+    .venv/bin/python bench/extraction.py --sets benchmark --limit 40
     .venv/bin/python bench/extraction.py --json out.json
 """
 
@@ -24,176 +35,238 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
+import importlib.util
 import json
 import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
+from collections import Counter
+from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-EVAL = ROOT.parent / "shared" / "eval"
-PY = sys.executable
-# name (the service's path) -> what it is, in the table's words
-EXTRACTORS = {
-    "aitrack": "aitrack",
-    "trafilatura": "trafilatura, default options (with_metadata=True)",
-    "trafilatura-aitrack-options": "trafilatura, aitrack's options (fast=True, ...)",
-}
-NO_DATES = {"trafilatura-aitrack-options"}  # with_metadata=False: it looks for none
-DATES_LINE = re.compile(r"accuracy=([\d.]+)\s+coverage=([\d.]+)\s+precision=([\d.]+)")
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from devsets import EVAL, SETS, Page  # noqa: E402
+
+EXTRACTORS = ("aitrack", "trafilatura", "trafilatura-fast")
+DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-def score_bodies(cmd: str, limit: int | None, jobs: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
-        out = Path(fh.name)
-    args = [
-        PY,
-        str(EVAL / "score_extraction.py"),
-        "--cmd",
-        cmd,
-        "--field",
-        "text",
-        "--json",
-        str(out),
-        "-j",
-        str(jobs),
-        "--n-bootstrap",
-        "200",
-    ]
-    if limit:
-        args += ["--limit", str(limit)]
-    subprocess.run(args, check=True, capture_output=True)
-    metrics = json.loads(out.read_text())
-    out.unlink()
-    return metrics
+def _scorer() -> Any:
+    """The shared body scorer, imported from ../shared/eval (not copied)."""
+    spec = importlib.util.spec_from_file_location("score_extraction", EVAL / "score_extraction.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def score_dates(cmd: str, limit: int | None, jobs: int) -> dict:
-    args = [PY, str(EVAL / "score_dates.py"), "--cmd", cmd, "--field", "published", "-j", str(jobs)]
-    if limit:
-        args += ["--limit", str(limit)]
-    result = subprocess.run(args, check=True, capture_output=True, text=True)
-    match = DATES_LINE.search(result.stdout)
-    if not match:
-        raise SystemExit(f"score_dates.py printed no figures:\n{result.stdout}{result.stderr}")
-    return dict(zip(("accuracy", "coverage", "precision"), map(float, match.groups()), strict=True))
-
-
-def time_in_process(limit: int | None) -> dict[str, float]:
-    """Median ms per page for each extractor, same pages, alternating order."""
-    sys.path.insert(0, str(ROOT))
-    from bench.bare_trafilatura import body_text
+def _run_aitrack(html: bytes, url: str) -> dict:
     from pipelines.extract import ExtractionError, extract_article
 
-    def ours(html: bytes, url: str) -> None:
-        with contextlib.suppress(ExtractionError):  # the baseline does not raise either
-            extract_article(html, url)
+    with contextlib.suppress(ExtractionError):  # no article: empty, as the CLI's exit 1
+        out = extract_article(html, url)
+        return {
+            "text": out.text,
+            "published": out.published,
+            "title": out.title,
+            "how": out.provenance.get("text"),
+        }
+    return {"text": "", "published": None, "title": None}
 
-    def bare(html: bytes, url: str) -> None:
-        body_text(html.decode("utf-8", "replace"), url, "default")
 
-    def bare_same_options(html: bytes, url: str) -> None:
-        body_text(html.decode("utf-8", "replace"), url, "aitrack")
+def _run_trafilatura(html: bytes, url: str, fast: bool) -> dict:
+    import trafilatura
 
-    pages = []
-    truth = json.loads((EVAL / "extraction/ground-truth.json").read_text())
-    for pid in sorted(truth)[:limit]:
-        pages.append((EVAL / f"extraction/html/{pid}.html.gz", truth[pid]["url"]))
-    labels = json.loads((EVAL / "dates/labels.json").read_text())
-    for pid in sorted(labels)[:limit]:
-        pages.append((EVAL / f"dates/html/{pid}.html.gz", labels[pid]["url"]))
-    order = [
-        ("aitrack", ours),
-        ("trafilatura", bare),
-        ("trafilatura-aitrack-options", bare_same_options),
-    ]
-    times: dict[str, list[float]] = {name: [] for name, _ in order}
+    doc = trafilatura.bare_extraction(
+        html.decode("utf-8", errors="replace"), url=url or None, with_metadata=True, fast=fast
+    )
+    if doc is None:
+        return {"text": "", "published": None, "title": None}
+    return {"text": doc.text or "", "published": doc.date, "title": doc.title}
+
+
+RUNNERS = {
+    "aitrack": _run_aitrack,
+    "trafilatura": lambda html, url: _run_trafilatura(html, url, fast=False),
+    "trafilatura-fast": lambda html, url: _run_trafilatura(html, url, fast=True),
+}
+
+
+def run_page(task: tuple[int, Page]) -> tuple[Page, dict[str, dict]]:
+    n, page = task
+    html = page.read()
+    order = EXTRACTORS[n % 3 :] + EXTRACTORS[: n % 3]
+    results = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for n, (path, url) in enumerate(pages):
-            html = gzip.decompress(path.read_bytes())
-            for name, fn in order if n % 2 else reversed(order):
-                start = time.perf_counter()
-                fn(html, url)
-                times[name].append((time.perf_counter() - start) * 1000)
-    return {name: statistics.median(values) for name, values in times.items()} | {
-        "pages": len(pages)
-    }
+        for name in order:
+            start = time.perf_counter()
+            try:
+                result = RUNNERS[name](html, page.url)
+            except Exception as exc:  # a crash is a miss, and is counted
+                result = {"text": "", "published": None, "title": None, "error": repr(exc)}
+            result["ms"] = (time.perf_counter() - start) * 1000
+            results[name] = result
+    return page, results
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _shingle_recall(expected: str, got: str, scorer: Any) -> float | None:
+    truth = scorer.shingles(expected)
+    if not truth:
+        return None
+    return sum((truth & scorer.shingles(got)).values()) / sum(truth.values())
+
+
+def score_set(name: str, rows: list[tuple[Page, dict]], extractor: str, scorer: Any) -> dict:
+    """The figures for one extractor on some pages of one set."""
+    out: dict[str, Any] = {"pages": len(rows)}
+    if not rows:
+        return out
+    outs = [r[extractor] for _, r in rows]
+    out["ms"] = statistics.median(o["ms"] for o in outs)
+    out["errors"] = sum("error" in o for o in outs)
+    if extractor == "aitrack":  # how often the safety net's second opinion ran
+        out["second_opinion"] = sum(o.get("how") in ("checked", "voted") for o in outs) / len(outs)
+    if name == "benchmark":
+        truth = {p.id: p.truth["body"] for p, _ in rows}
+        preds = {p.id: r[extractor]["text"] for p, r in rows}
+        metrics = scorer.score(truth, preds, n_bootstrap=0)
+        out |= {k: metrics[k] for k in ("f1", "precision", "recall")}
+    if name in ("benchmark", "dates"):
+        dated = [(p, r[extractor]) for p, r in rows if p.truth.get("date")]
+        if dated:
+            days = [DAY.search(o["published"] or "") for _, o in dated]
+            out["date_accuracy"] = sum(
+                bool(d) and d.group(0) == p.truth["date"]
+                for (p, _), d in zip(dated, days, strict=True)
+            ) / len(dated)
+    if name == "trafilatura":
+        counts: Counter[str] = Counter()
+        for page, r in rows:
+            text = _norm(r[extractor]["text"])
+            with_found = sum(_norm(w) in text for w in page.truth["with"]) if text else 0
+            without_found = sum(_norm(w) in text for w in page.truth["without"]) if text else 0
+            counts["tp"] += with_found
+            counts["fn"] += len(page.truth["with"]) - with_found
+            counts["fp"] += without_found
+        p = counts["tp"] / ((counts["tp"] + counts["fp"]) or 1)
+        r = counts["tp"] / ((counts["tp"] + counts["fn"]) or 1)
+        out |= {"precision": p, "recall": r, "f1": 2 * p * r / ((p + r) or 1)}
+    if name in ("goose3", "own"):
+        titled = [(p, r[extractor]) for p, r in rows if p.truth.get("title")]
+        if titled:
+            out["title_accuracy"] = sum(
+                _norm(o["title"]).casefold() == _norm(p.truth["title"]).casefold()
+                for p, o in titled
+            ) / len(titled)
+            out["titled_pages"] = len(titled)
+        recalls = [
+            _shingle_recall(p.truth.get("opening", ""), r[extractor]["text"], scorer)
+            for p, r in rows
+        ]
+        recalls = [x for x in recalls if x is not None]
+        if recalls:
+            out["recall"] = sum(recalls) / len(recalls)
+    return out
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
     parser.add_argument("--limit", type=int, help="only the first N pages of each set")
+    parser.add_argument("--part", choices=("dev", "test", "all"), default="all")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--pages", type=Path, help="write per-page outputs here (JSON)")
     args = parser.parse_args()
     if not EVAL.is_dir():
         raise SystemExit(f"no evaluation data at {EVAL}")
-    sys.path.insert(0, str(ROOT / "bench"))
-    from extract_service import command, start_service, stop_service
+    names = [s for s in args.sets.split(",") if s]
+    pages: list[Page] = []
+    for name in names:
+        found = [p for p in SETS[name]() if args.part in ("all", p.part)][: args.limit]
+        if not found:
+            print(f"{name}: no pages (see bench/devsets.py)", file=sys.stderr)
+        pages.extend(found)
+    scorer = _scorer()
+    started = time.perf_counter()
+    with Pool(args.jobs) as pool:
+        done = list(pool.imap_unordered(run_page, enumerate(pages), chunksize=4))
+    seconds = time.perf_counter() - started
+    by_set: dict[str, list[tuple[Page, dict]]] = {}
+    for page, results in done:
+        by_set.setdefault(page.set, []).append((page, results))
 
-    server, pool, base = start_service(args.jobs)
-    rows = {}
-    try:
-        for name in EXTRACTORS:
-            print(f"scoring {name} ...", file=sys.stderr)
-            cmd = command(base, name)
-            rows[name] = {
-                "body": score_bodies(cmd, args.limit, args.jobs),
-                "dates": None if name in NO_DATES else score_dates(cmd, args.limit, args.jobs),
-            }
-    finally:
-        stop_service(server, pool)
-    print("timing in-process ...", file=sys.stderr)
-    speed = time_in_process(args.limit)
-    print()
-    print(
-        f"{'extractor':<28} {'body F1':>8} {'prec':>7} {'recall':>7} {'date acc':>9} "
-        f"{'date cov':>9} {'ms/page':>8}"
+    figures: dict[str, Any] = {}
+    header = (
+        f"{'set':<12} {'part':<5} {'extractor':<17} {'pages':>5} {'F1':>7} {'P':>7} {'R':>7} "
+        f"{'date acc':>8} {'title acc':>9} {'ms/page':>8} {'2nd op':>6}"
     )
-    for name, row in rows.items():
-        body, dates = row["body"], row["dates"] or {"accuracy": None, "coverage": None}
-        date_figures = "".join(
-            f" {dates[k]:>9.4f}" if dates[k] is not None else f" {'n/a':>9}"
-            for k in ("accuracy", "coverage")
-        )
-        print(
-            f"{name:<28} {body['f1']:>8.4f} {body['precision']:>7.4f} {body['recall']:>7.4f}"
-            f"{date_figures} {speed[name]:>8.1f}"
-        )
-    a, t = rows["aitrack"], rows["trafilatura"]
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        rows = by_set.get(name, [])
+        for part in ("test", "dev", "all"):
+            subset = [r for r in rows if part == "all" or r[0].part == part]
+            for extractor in EXTRACTORS:
+                f = score_set(name, subset, extractor, scorer)
+                figures.setdefault(name, {}).setdefault(part, {})[extractor] = f
+                print(
+                    f"{name:<12} {part:<5} {extractor:<17} {f['pages']:>5} "
+                    f"{fmt(f.get('f1')):>7} {fmt(f.get('precision')):>7} "
+                    f"{fmt(f.get('recall')):>7} {fmt(f.get('date_accuracy')):>8} "
+                    f"{fmt(f.get('title_accuracy')):>9} {fmt(f.get('ms'), 1):>8} "
+                    f"{fmt(f.get('second_opinion'), 2):>6}"
+                )
+        print()
+    all_ms = {
+        e: statistics.median(r[e]["ms"] for _, r in done) if done else None for e in EXTRACTORS
+    }
     print(
-        f"\nbody pages: {a['body']['n_pages']} (F1 ±{a['body']['f1_std']:.4f} bootstrap); "
-        f"speed measured on {speed['pages']} pages, alternating order"
+        "median ms/page over all "
+        f"{len(done)} pages: "
+        + ", ".join(f"{e} {fmt(all_ms[e], 1)}" for e in EXTRACTORS)
+        + f"; aitrack / trafilatura-fast = {all_ms['aitrack'] / all_ms['trafilatura-fast']:.2f}x"
+        f" ({args.jobs} workers, {seconds:.0f} s, on a shared machine)"
     )
-    print(
-        f"aitrack - trafilatura: body F1 {a['body']['f1'] - t['body']['f1']:+.4f}, "
-        f"date accuracy {a['dates']['accuracy'] - t['dates']['accuracy']:+.4f}, "
-        f"time ratio {speed['aitrack'] / speed['trafilatura']:.2f}x; against trafilatura with "
-        f"aitrack's options: body F1 "
-        f"{a['body']['f1'] - rows['trafilatura-aitrack-options']['body']['f1']:+.4f}, "
-        f"time ratio {speed['aitrack'] / speed['trafilatura-aitrack-options']:.2f}x"
-    )
+    errors = {e: sum("error" in r[e] for _, r in done) for e in EXTRACTORS}
+    if any(errors.values()):
+        print(f"crashes (scored as empty): {errors}")
     if args.json:
-        figures = {
-            name: {
-                "label": EXTRACTORS[name],
-                "f1": row["body"]["f1"],
-                "precision": row["body"]["precision"],
-                "recall": row["body"]["recall"],
-                "date_accuracy": row["dates"]["accuracy"] if row["dates"] else None,
-                "date_coverage": row["dates"]["coverage"] if row["dates"] else None,
-                "ms_per_page": speed[name],
+        bench = figures.get("benchmark", {}).get("all", {})
+        dates = figures.get("dates", {}).get("all", {})
+        summary = {
+            e: {
+                "f1": bench.get(e, {}).get("f1"),
+                "precision": bench.get(e, {}).get("precision"),
+                "recall": bench.get(e, {}).get("recall"),
+                "date_accuracy": dates.get(e, {}).get("date_accuracy"),
+                "ms_per_page": all_ms[e],
             }
-            for name, row in rows.items()
+            for e in EXTRACTORS
         }
-        args.json.write_text(json.dumps(figures, indent=2))
+        args.json.write_text(json.dumps(summary | {"sets": figures}, indent=2))
+    if args.pages:
+        args.pages.write_text(
+            json.dumps(
+                {f"{p.set}:{p.id}": {"part": p.part, "url": p.url} | r for p, r in done},
+                ensure_ascii=False,
+            )
+        )
     return 0
 
 

@@ -108,7 +108,11 @@ def test_a_page_showing_only_its_update_day_is_dated_by_it() -> None:
     out = extract_article(
         page(head, url_body=BODY + "<p>Stand: 20.03.2021</p>"), "https://example.org/a"
     )
-    assert (out.published, out.published_source) == ("2021-03-20T09:00:00+01:00", "meta")
+    # Labelled as a modification time standing in for the publication date.
+    assert (out.published, out.published_source) == (
+        "2021-03-20T09:00:00+01:00",
+        "modified:meta",
+    )
 
 
 def test_a_page_that_renders_its_text_with_javascript_uses_jsonld_article_body() -> None:
@@ -192,3 +196,64 @@ def test_cluttered_fixture_pages_yield_exactly_their_article(page_path: Path) ->
     expected = page_path.with_suffix(".txt").read_text(encoding="utf-8").rstrip("\n")
     out = extract_article(page_path.read_text(encoding="utf-8"), "https://example.org/a")
     assert out.text == expected
+
+
+def test_a_utc_day_is_not_moved_to_a_day_readers_do_not_see() -> None:
+    # 22:30 UTC; the only other day is in a teaser's machine-readable attribute.
+    head = '<meta property="article:published_time" content="2024-03-01T22:30:00+00:00">'
+    teaser = '<div class="teaser"><time datetime="2024-03-02T08:00:00+00:00"></time></div>'
+    out = extract_article(page(head, url_body=BODY + teaser), "https://example.org/a")
+    assert out.published == "2024-03-01T22:30:00+00:00"
+
+
+def test_a_modification_time_standing_in_for_the_date_says_so() -> None:
+    head = '<meta property="article:modified_time" content="2024-06-03T10:00:00+02:00">'
+    out = extract_article(page(head), "https://example.org/a")
+    assert (out.published, out.published_source) == (
+        "2024-06-03T10:00:00+02:00",
+        "modified:meta",
+    )
+    assert out.updated == "2024-06-03T10:00:00+02:00"
+
+
+def test_utf8_bytes_under_a_stale_charset_declaration_decode_as_utf8() -> None:
+    # A page re-saved as UTF-8 that still declares Latin-1: the file path (bytes) must
+    # read what the text path reads, not mojibake.
+    html = page(
+        '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">',
+        url_body=BODY + " The Conseil d’État ruled on the café’s naïve AI notice.",
+    ).replace('<meta charset="utf-8">', "")
+    from_bytes = extract_article(html.encode("utf-8"), "https://example.org/a")
+    from_text = extract_article(html, "https://example.org/a")
+    assert "Conseil d’État" in from_bytes.text
+    assert from_bytes.text == from_text.text
+
+
+def test_latin1_bytes_still_decode_as_declared() -> None:
+    html = page('<meta charset="iso-8859-1">', url_body=BODY + " Café société.")
+    out = extract_article(html.replace('<meta charset="utf-8">', "").encode("cp1252"), "")
+    assert "Café société." in out.text
+
+
+def test_mathml_formulas_stay_in_the_text() -> None:
+    formula = (
+        "<p>The audit bounds the error by <math><mi>ε</mi><mo>≤</mo><mn>0.05</mn></math>"
+        " on every benchmark it ran.</p>"
+        '<math display="block"><semantics><mi>E</mi>'
+        '<annotation encoding="application/x-tex">E = \\sum_i w_i x_i</annotation>'
+        "</semantics></math><p>The weights were published with the model card in May.</p>"
+    )
+    out = extract_article(page(body_extra=formula), "https://example.org/a")
+    assert "by ε ≤ 0.05 on every benchmark" in out.text
+    assert "E = \\sum_i w_i x_i" in out.text
+
+
+def test_the_page_date_is_searched_outside_reader_comments() -> None:
+    # The story shows its day; a later reader comment shows another.
+    comment = (
+        '<div class="comments"><div class="comment__date">09.03.2019 - 00:00 Uhr</div>'
+        "<p>Good summary.</p></div>"
+    )
+    html = page(url_body=BODY + "<p>Datum: 03.03.2019</p>", body_extra=comment)
+    out = extract_article(html, "https://example.org/story")
+    assert (out.published, out.published_source) == ("2019-03-03", "text")

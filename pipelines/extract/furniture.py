@@ -12,19 +12,48 @@ from typing import Any
 
 import lxml.html
 
+from pipelines.extract.script import ends_sentence, word_count
+
 # class/id tokens of page furniture. Whole hyphen/underscore-separated words only, so that
-# "comments" matches but "commentary" (often the article itself) does not.
+# "comments" matches but "commentary" (often the article itself) does not. Each group
+# names the general pattern it targets; a word earns its place by being what many CMSs
+# call that component, not by one page (the share guard in `prune_clutter` protects a
+# story container that happens to carry one of these words, such as Blogger's
+# "date-outer" around every post).
+CLUTTER_WORDS = {
+    # sign-up and subscription prompts
+    "signup": "newsletters?|nl|subscribe|subscription|signup|sign-up|optin|cta|paywall",
+    # share bars and article toolbars
+    "share": "share|sharing|sharebar|social|toolbar|tools",
+    # reader comments and feedback forms
+    "comments": "comments?|respond|discussion|conversation|feedback",
+    # consent and site-wide banners
+    "consent": "cookies?|consent|gdpr|banner",
+    # author boxes after the story (the byline itself is read as metadata)
+    "author": "bio|author-bio|about-author|author-box|author-info|authorbox|contributor"
+    "|contrib|profile",
+    # legal and commercial notices
+    "notices": "disclaimer|disclosure|affiliate|republish|copyright",
+    # advertising slots and ad networks' recommendation widgets
+    "ads": "advert|advertisement|ads?|adslot|ad-slot|sponsor|sponsored|promo|outbrain|taboola",
+    # navigation aids: breadcrumbs and tag lists
+    "navigation": "breadcrumbs?|crumbs|tags",
+    # recirculation: links to other stories
+    "recirculation": "related|relatedlinks|relatedposts|relatedstories|recirc|recommended"
+    "|more-from|morestories|readmore|read-more|link-block|links-block|popular|trending",
+    # photo captions and credits
+    "captions": "caption|cutline|credit|credits",
+    # the article head: headline furniture, byline, dateline (read as metadata instead)
+    "head": "header|byline|dek|standfirst|subtitle|strapline|date|dateline|timestamp",
+}
 CLUTTER_TOKEN = re.compile(
-    r"(?:^|[-_])(?:newsletters?|nl|subscribe|subscription|signup|sign-up|optin|cta|related"
-    r"|share|sharing|sharebar|social|comments?|cmt|cmtinfo|respond|discussion|conversation"
-    r"|cookies?|consent|gdpr|bio|author-bio|author-card|disclaimer|disclosure|affiliate"
-    r"|advert|advertisement|ads?|adslot|ad-slot|inline-slot|sponsor|sponsored|promo"
-    r"|breadcrumbs?|crumbs|caption|cutline|credit|credits|toolbar|tools|feedback|outbrain"
-    r"|taboola|recirc|recommended|more-from|readmore|read-more|link-block|links-block"
-    r"|inline-links|popular|trending|paywall|banner|header|byline|dek|standfirst|subtitle"
-    r"|strapline|about-author|about-contact|author-box|author-info|authorbox|contributor"
-    r"|contrib|profile|republish|copyright|tags|date|dateline|timestamp|morelinks"
-    r"|morestories|relatedlinks|relatedposts|relatedstories)(?:[-_]|$)",
+    r"(?:^|[-_])(?:" + "|".join(CLUTTER_WORDS.values()) + r")(?:[-_]|$)", re.IGNORECASE
+)
+# Where dates that are not the story's sit: readers' comments and links to other stories.
+OTHER_DATES_TOKEN = re.compile(
+    r"(?:^|[-_])(?:"
+    + "|".join(CLUTTER_WORDS[group] for group in ("comments", "recirculation"))
+    + r")(?:[-_]|$)",
     re.IGNORECASE,
 )
 # Attributes whose values name a component: class and id, and what component frameworks
@@ -64,6 +93,21 @@ CLUTTER_ROLES = {"navigation", "complementary", "contentinfo", "banner", "dialog
 # Furniture is small next to the story: a "clutter" node holding more than this share of
 # the page's paragraph text is a mislabelled container, and is kept.
 MAX_CLUTTER_SHARE = 0.4
+# ... but on a page with almost no text, a menu can be 40 % of it: below this size the
+# share guard does not apply.
+MIN_GUARDED_WORDS = 40
+# The heading of a readers' comment section, in the words CMSs print above it.
+COMMENTS_HEADING = re.compile(
+    r"^(?:reader |readers' |user )?comments?\b|^\d+ (?:comments?|responses?|replies)\b"
+    r"|^(?:leave|post|add) a (?:comment|reply)\b|^join the (?:discussion|conversation)\b",
+    re.IGNORECASE,
+)
+# The heading of a box about a person ("About the author", "About the contributors").
+ABOUT_HEADING = re.compile(r"^about (?:the|our|this) \w+(?: \w+)?$", re.IGNORECASE)
+# An item of a link list, marked with an arrow or a bullet character ("» Next story").
+LINK_LIST_ITEM = re.compile(r"^[»›→▸►•]\s")
+# An author's closing bio is a sentence or two.
+MAX_BIO_WORDS = 60
 # Short closing lines that say where or when the piece ran, not what it says.
 TRAILER_RE = re.compile(
     r"^(?:published|originally published|first published|this (?:article|story|report) "
@@ -73,24 +117,38 @@ TRAILER_RE = re.compile(
 )
 
 
-def prune_clutter(tree: lxml.html.HtmlElement) -> None:
+def prune_clutter(
+    tree: lxml.html.HtmlElement,
+    token: re.Pattern[str] = CLUTTER_TOKEN,
+    tags: tuple[str, ...] = CLUTTER_TAGS,
+) -> int:
     """Remove page furniture in place, judged by tag, ARIA role and class/id tokens.
+    Returns the words of paragraph text removed (the safety net's measure of doubt).
+    `token` and `tags` narrow what counts as furniture (see `prune_for_dates`).
 
-    A node that holds a large share of the page's paragraph text is never removed,
-    whatever its name: some sites wrap the whole page in a <form> or give the article
-    container a class like "entry-content-read-more".
+    Two guards keep a mislabelled story: a node that holds a large share of the page's
+    text is never removed, whatever its name (Blogger wraps each post in "date-outer",
+    some sites wrap the whole page in a <form>); and nodes that share one clutter-like
+    name are kept together when, together, they hold such a share (a magazine that marks
+    every body paragraph `<p class="paywall">`). "Text" is measured twice, and either
+    share protects: words in <p> (the story's usual markup; menus and link rails rarely
+    use it) and words in all text nodes (many blogs separate paragraphs with <br>), both
+    in script-aware words.
     """
-    paragraph_words: dict[Any, int] = {}
-    total = 0
-    for para in tree.iter("p"):
-        words = len((para.text_content() or "").split())
-        total += words
-        node = para
-        while node is not None:
-            paragraph_words[node] = paragraph_words.get(node, 0) + words
-            node = node.getparent()
-    limit = max(total * MAX_CLUTTER_SHARE, 1)
+    measures = [_text_words(tree, paragraphs_only=True), _text_words(tree)]
+    limits = [
+        max(sum(m.get(body, 0) for body in tree.iter("body")) * MAX_CLUTTER_SHARE, floor)
+        for m, floor in zip(measures, (1, MIN_GUARDED_WORDS), strict=True)
+    ]
+
+    def holds_story(nodes: list[Any]) -> bool:
+        return any(
+            sum(m.get(n, 0) for n in nodes) > limit
+            for m, limit in zip(measures, limits, strict=True)
+        )
+
     doomed = []
+    named: dict[str, list[Any]] = {}
     # Depth first, not looking inside what is already doomed: on a real news page most
     # elements sit in menus, footers and teaser rails, which go whole.
     stack = [tree]
@@ -98,23 +156,71 @@ def prune_clutter(tree: lxml.html.HtmlElement) -> None:
         node = stack.pop()
         if not isinstance(node.tag, str):
             continue  # comments and processing instructions
-        if paragraph_words.get(node, 0) <= limit and _is_clutter(node):
+        verdict = None if holds_story([node]) else _clutter_kind(node, token, tags)
+        if verdict == "markup":
             doomed.append(node)
             continue
+        if verdict:  # judged by a name: grouped with the elements of that tag and word
+            named.setdefault(f"{node.tag} {verdict}", []).append(node)
+            continue
         stack.extend(reversed(node))
-    doomed.extend(_signup_boxes(tree))
+    for group in named.values():
+        if len(group) == 1 or not holds_story(group):
+            doomed.extend(group)
+    if token is CLUTTER_TOKEN:
+        doomed.extend(_signup_boxes(tree))
+    removed = 0
     for node in doomed:
         if node.getparent() is not None:
+            removed += measures[0].get(node, 0)
             node.drop_tree()
+    return removed
 
 
-def _is_clutter(node: Any) -> bool:
-    """Furniture by its tag, its ARIA role, or the names its attributes give it."""
-    if node.tag in CLUTTER_TAGS or node.get("role") in CLUTTER_ROLES:
-        return True
+def _text_words(tree: Any, paragraphs_only: bool = False) -> dict[Any, int]:
+    """Script-aware words of visible text under each element (scripts and styles excluded),
+    or only of the text in <p> elements."""
+    counts: dict[Any, int] = {}
+    for node in tree.iter("p") if paragraphs_only else tree.iter():
+        if not isinstance(node.tag, str) or node.tag in ("script", "style", "template"):
+            continue
+        if paragraphs_only:
+            own = word_count(node.text_content() or "")
+        else:
+            own = word_count(node.text or "") + sum(
+                word_count(child.tail or "") for child in node if child.tail
+            )
+        if not own:
+            continue
+        ancestor = node
+        while ancestor is not None:
+            counts[ancestor] = counts.get(ancestor, 0) + own
+            ancestor = ancestor.getparent()
+    return counts
+
+
+def prune_for_dates(tree: lxml.html.HtmlElement) -> None:
+    """Remove, in place, the parts of a page that carry other people's and other stories'
+    dates: comment sections and recirculation rails, judged by their names. What dates
+    the story itself (its header, byline, dateline) stays, and so do footers and asides,
+    where many sites print "last updated" (removing those lost more pages than it won on
+    the date benchmark's development part). htmldate, searching the whole page, took a
+    reader comment's day or a teaser's for the story's."""
+    prune_clutter(tree, OTHER_DATES_TOKEN, ("template",))
+
+
+def _clutter_kind(
+    node: Any, token: re.Pattern[str] = CLUTTER_TOKEN, tags: tuple[str, ...] = CLUTTER_TAGS
+) -> str | None:
+    """Furniture by its tag or ARIA role ("markup"), or by the names its attributes give
+    it (then the clutter words found, such as "ads"); None if it is not furniture."""
+    if node.tag in tags or (tags is CLUTTER_TAGS and node.get("role") in CLUTTER_ROLES):
+        return "markup"
     if node.tag in ("html", "body", "main", "article") or not node.attrib:
-        return False  # never drop the container that holds the story
-    return any(CLUTTER_TOKEN.search(name) for name in _component_names(node))
+        return None  # never drop the container that holds the story
+    matches = (token.search(name) for name in _component_names(node))
+    found = sorted({m.group().strip("-_").lower() for m in matches if m})
+    return " ".join(found) or None
 
 
 def _component_names(node: Any) -> list[str]:
@@ -152,33 +258,70 @@ def clean_text(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def trim_edges(text: str, titles: list[str | None]) -> str:
+def trim_edges(text: str, titles: list[str | None], author: str | None = None) -> str:
     """Drop a repeated headline (and its kicker) at the top, furniture paragraphs that
     markup did not give away ("Advertisement", "Read more: ...", affiliate notices,
-    photo credits), and dateline trailers and orphaned widget headings at the end.
+    photo credits), and at the end: a comment section that no markup gave away, the
+    author's bio, dateline trailers, link lists and orphaned widget headings.
     """
     paragraphs = text.split("\n\n")
-    known = {" ".join(t.split()).casefold() for t in titles if t}
+    known = {_flat(t) for t in titles if t} - {""}
     for index, para in enumerate(paragraphs[:3]):
-        if para.casefold() in known and all(len(p.split()) <= 12 for p in paragraphs[:index]):
+        if _flat(para) in known and all(word_count(p) <= 12 for p in paragraphs[:index]):
             paragraphs = paragraphs[index + 1 :]
             break
     paragraphs = [p for p in paragraphs if not _is_boilerplate(p)]
+    paragraphs = _cut_comment_section(paragraphs)
     while len(paragraphs) > 1 and (
-        (len(paragraphs[-1].split()) <= 25 and TRAILER_RE.match(paragraphs[-1]))
+        (word_count(paragraphs[-1]) <= 25 and TRAILER_RE.match(paragraphs[-1]))
         or _is_orphan_heading(paragraphs[-1])
+        or _is_author_bio(paragraphs[-1], author)
+        or LINK_LIST_ITEM.match(paragraphs[-1])
     ):
         paragraphs.pop()
     return "\n\n".join(paragraphs)
 
 
+def _flat(text: str) -> str:
+    """Text compared without case, spaces or punctuation (headline forms differ in them)."""
+    return re.sub(r"\W+", "", text.casefold())
+
+
 def _is_boilerplate(paragraph: str) -> bool:
-    return len(paragraph.split()) <= MAX_BOILERPLATE_WORDS and bool(
+    return word_count(paragraph) <= MAX_BOILERPLATE_WORDS and bool(
         BOILERPLATE_PARAGRAPH.search(paragraph)
     )
 
 
 def _is_orphan_heading(paragraph: str) -> bool:
     """A short unpunctuated line closing the text: the title of a widget whose links were
-    pruned ("More from Technology", "Reader comments (3)"), not the story's last words."""
-    return len(paragraph.split()) <= 6 and not re.search(r"[.!?…\"”’:;]\W*$", paragraph)
+    pruned ("More from Technology", "Reader comments (3)"), not the story's last words.
+    Counted in script-aware words: a Chinese or Thai paragraph is not "one word"."""
+    return word_count(paragraph) <= 6 and not ends_sentence(paragraph)
+
+
+def _is_author_bio(paragraph: str, author: str | None) -> bool:
+    """The closing note about the writer: a short paragraph that starts with the name the
+    byline gives ("Jane Roe covers courts for ..."). The byline is independent evidence,
+    so no class name is needed."""
+    if not author or word_count(paragraph) > MAX_BIO_WORDS:
+        return False
+    names = [n.strip() for n in re.split(r",| and ", author) if len(n.split()) >= 2]
+    return any(paragraph.startswith(name) for name in names)
+
+
+def _cut_comment_section(paragraphs: list[str]) -> list[str]:
+    """Cut closing boxes that markup did not give away, from their heading to the end: a
+    readers' comment section ("Reader comments (3)", "12 Comments") in the second half of
+    the text, and a short "About the author" box (any "About the ..." heading followed by
+    no more than a bio's length) among the last paragraphs."""
+    for index in range(len(paragraphs) // 2 + 1, len(paragraphs)):
+        heading = paragraphs[index]
+        if not _is_orphan_heading(heading):
+            continue
+        if COMMENTS_HEADING.match(heading):
+            return paragraphs[:index]
+        rest = sum(word_count(p) for p in paragraphs[index + 1 :])
+        if ABOUT_HEADING.match(heading) and rest <= 2 * MAX_BIO_WORDS:
+            return paragraphs[:index]
+    return paragraphs

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 from trafilatura import metadata as trafilatura_metadata
@@ -113,12 +115,18 @@ def combine(url: str, page: PageMeta, hints: Hints, tree: Any) -> Extracted:
     if origin:
         out.provenance["published"] = origin
     out.published_source = out.provenance.get("published")
+    sites = _site_names(url, meta, ld)
+    declared = [
+        ("jsonld", strip_site(_text(ld.get("headline") or ld.get("name")), sites)),
+        ("meta", strip_site(meta.get("og:title") or meta.get("twitter:title"), sites)),
+    ]
     out.title = pick(
         "title",
         [
-            ("jsonld", _text(ld.get("headline") or ld.get("name"))),
-            ("meta", _strip_site(meta.get("og:title") or meta.get("twitter:title"), meta)),
-            ("text", from_page(lambda t: _text(trafilatura_metadata.extract_title(t)))),
+            ("h1", _shown_headline(tree, [v for _, v in declared] + [page.title_tag], sites)),
+            *declared,
+            ("text", from_page(lambda t: strip_site(trafilatura_metadata.extract_title(t), sites))),
+            ("title", strip_site(page.title_tag, sites)),
             (index, hints.title),
         ],
     )
@@ -224,15 +232,76 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _strip_site(title: str | None, meta: dict[str, str]) -> str | None:
-    """Drop a trailing " | Site Name" that og:title and <title> often carry."""
-    title = _text(title)
-    site = meta.get("og:site_name")
-    if title and site:
-        for sep in (" | ", " - ", " — ", " – ", " :: "):
-            if title.endswith(sep + site):
-                return title[: -len(sep + site)]
+# What sites put between a headline and their name in <title>, og:title and JSON-LD.
+SITE_SEPARATORS = (" | ", " - ", " — ", " – ", " :: ", " · ", " » ", " / ")
+
+
+def strip_site(title: str | None, sites: set[str]) -> str | None:
+    """A headline without the site's name before or after it ("Headline | Site",
+    "Site - Headline"), the same way for every candidate (JSON-LD, og:title, <title>,
+    trafilatura's guess). A part is the site's name when it reads as og:site_name,
+    the JSON-LD publisher or application-name, or as the host name ("CNN.com", "TechCrunch"
+    on techcrunch.com), ignoring case, spaces and punctuation. Entities that a CMS
+    escaped twice ("&#163;" in og:title) are decoded."""
+    title = _text(html.unescape(title)) if title else None
+    if not title or not sites:
+        return title
+    for sep in SITE_SEPARATORS:
+        parts = title.split(sep)
+        if len(parts) < 2:
+            continue
+        if _flat(parts[-1]) in sites:
+            return strip_site(sep.join(parts[:-1]), sites)
+        if _flat(parts[0]) in sites:
+            return strip_site(sep.join(parts[1:]), sites)
     return title
+
+
+def headlines(url: str, page: PageMeta, tree: Any) -> list[str]:
+    """Every form of the headline the page gives (JSON-LD, og:title, twitter:title,
+    <title>, each also without the site's name, and the <h1>s), so that a headline
+    repeated at the top of the body is recognised whichever form it takes."""
+    sites = _site_names(url, page.meta, page.jsonld)
+    raw = [
+        _text(page.jsonld.get("headline")),
+        page.meta.get("og:title"),
+        page.meta.get("twitter:title"),
+        page.title_tag,
+    ]
+    found = [t for t in raw if t] + [strip_site(t, sites) or "" for t in raw if t]
+    if tree is not None:
+        found += [h1.text_content() for h1 in tree.iter("h1")]
+    return [t for t in found if t and t.strip()]
+
+
+def _site_names(url: str, meta: dict[str, str], ld: dict[str, Any]) -> set[str]:
+    publisher = _jsonld_names(ld.get("publisher") or {})
+    names = {meta.get("og:site_name"), meta.get("application-name"), publisher}
+    host = urlsplit(url).hostname or ""
+    labels = [label for label in host.split(".") if label not in ("www", "m", "amp")]
+    if labels:
+        names.add(labels[0] if len(labels) == 1 else labels[-2])  # "techcrunch"
+        names.add(".".join(labels[-2:]))  # "cnn.com"
+    return {_flat(n) for n in names if n} - {""}
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\W+", "", text.casefold())
+
+
+def _shown_headline(tree: Any, declared: list[str | None], sites: set[str]) -> str | None:
+    """The <h1> the page shows readers, when it is the headline its metadata declares
+    (h1 is also used for logos and section names, so it needs that confirmation)."""
+    if tree is None:
+        return None
+    wanted = {_flat(strip_site(t, sites) or "") for t in declared if t}
+    wanted |= {_flat(t) for t in declared if t}
+    wanted.discard("")
+    for h1 in tree.iter("h1"):
+        text = _text(h1.text_content())
+        if text and _flat(text) in wanted:
+            return text
+    return None
 
 
 def _jsonld_names(value: Any) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from htmldate import find_date
 from trafilatura.settings import set_date_params
 
 from pipelines.dates import to_iso
+from pipelines.extract.furniture import prune_for_dates
 
 INDEX_ORIGINS = ("feed", "sitemap", "listing", "api")
 
@@ -40,11 +42,13 @@ def resolve_published(
     between candidates did worse than the priority order, so it does not.
     Without a structured candidate, a declared modification time (`fallback`) stands in:
     a page that only says when it last changed is still better evidence than a search of
-    its text. Without either, the page's date is used on its own ("text").
+    its text. Without either, the page's date is used on its own ("text"). A modification
+    time standing in for the publication date is never passed off as one: its origin is
+    labelled "modified:jsonld" or "modified:meta" (or "modified:feed", ...).
     """
     found = [(origin, value) for origin, value in candidates if value]
     if not found and fallback[1]:
-        return fallback[1], fallback[0]
+        return fallback[1], f"modified:{fallback[0]}"
     if not found:
         page_date = search_page() if search_page else None
         return (page_date, "text") if page_date else (None, None)
@@ -59,7 +63,7 @@ def resolve_published(
         and shows_day(updated_value[:10])
         and not shows_day(value[:10])
     ):
-        return updated_value, updated_origin
+        return updated_value, f"modified:{updated_origin}"
     if search_page is None or not _is_utc(value):
         return value, origin
     page_day = (search_page() or "")[:10]
@@ -71,7 +75,12 @@ def resolve_published(
     for other_origin, other in found[1:]:
         if other[:10] == page_day:
             return other, other_origin
-    return (page_day, "text") if possible else (value, origin)
+    # The day alone replaces the timestamp's only where readers see it on the page: a day
+    # that htmldate found elsewhere in the markup (a comment's, a teaser's) once moved a
+    # page's date forward.
+    if possible and (shows_day is None or shows_day(page_day)):
+        return page_day, "text"
+    return value, origin
 
 
 def _local_day_possible(utc_iso: str, day: str) -> bool:
@@ -131,6 +140,10 @@ def _is_utc(iso: str) -> bool:
 
 
 def search_date(tree: Any, url: str) -> str | None:
-    """htmldate's search of the whole page, with trafilatura's settings (original date)."""
+    """htmldate's search of the page, with trafilatura's settings (original date), on a
+    copy without comment sections and teaser rails: their dates belong to readers and
+    other stories."""
     params = set_date_params(extensive=True)
-    return to_iso(find_date(tree, url=url, **params))
+    story = copy.deepcopy(tree)
+    prune_for_dates(story)
+    return to_iso(find_date(story, url=url, **params))
