@@ -15,6 +15,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
+from pipelines.atom import safe_url
+
 # Snippets are marked with control characters in SQL (see the `search` query), escaped
 # here, and only then given <mark> tags: the article text itself can never become markup.
 SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"
@@ -163,6 +165,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "topics": topics,
         "entities": entities,
         "same_story": same_story,
+        "original_url": safe_url(article["url"]),  # never a javascript: link
         "database": db.name,
     }
     return Response.html(await datasette.render_template("article.html", context, request=request))
