@@ -7,6 +7,7 @@ column, and the security promises: read-only, SQL time limit, crawled text escap
 
 from __future__ import annotations
 
+import html
 import random
 import re
 import shutil
@@ -438,3 +439,82 @@ async def test_a_huge_value_or_answer_is_refused_at_once(site) -> None:
         response = await site.client.get("/aitrack.json", params={"sql": sql})
         assert response.status_code == 400 and len(response.content) < 10_000, sql
         assert time.perf_counter() - started < 5
+
+
+async def test_front_page_has_one_line_per_story_names_chips_and_freshness(site, site_db) -> None:
+    page = (await site.client.get("/")).text
+    latest = page.split('class="stories latest"', 1)[1].split("</ul>", 1)[0]
+    ids = re.findall(r'href="/article/([0-9a-f]{16})"', latest)
+    db = sqlite_utils.Database(site_db)
+    clusters = [db["articles"].get(i)["cluster_id"] for i in ids]
+    assert ids and len(set(clusters)) == len(clusters)  # no story twice
+    names = {r["slug"]: r["name"] for r in db.query("select slug, name from sources")}
+    first = db["articles"].get(ids[0])
+    assert html.escape(names[first["source"]], quote=False) in latest and 'class="chip"' in latest
+    assert 'class="stories lawsuits"' in page and 'class="stories labor"' in page
+    assert 'class="last-crawl"' in page and 'action="/search"' in page
+
+
+async def test_dashboard_counts_every_week_link_and_total(site, site_db) -> None:
+    page = (await site.client.get("/dashboard")).text
+    table = page.split('class="dash per-week"', 1)[1].split("</table>", 1)[0]
+    mondays = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td>", table)
+    days = [date.fromisoformat(m) for m in mondays]
+    gaps = {a - b for a, b in zip(days, days[1:], strict=False)}
+    assert len(days) == 26 and gaps == {timedelta(weeks=1)}
+    assert 'class="zero">0<' in table  # a quiet week is shown as zero
+    link = re.search(r'href="(/topic/[a-z]+\?since=[^"]+)">(\d+)<', table)
+    target = (
+        await site.client.get(
+            link.group(1)
+            .replace("&amp;", "&")
+            .replace("/topic/", "/topic/", 1)
+            .replace("?", ".json?", 1)
+        )
+    ).json()
+    assert target["total"] == int(link.group(2))  # the count is what the link lists
+    total = sqlite_utils.Database(site_db)["articles"].count
+    assert f"<strong>{total:,}</strong> articles" in page
+
+
+def test_the_public_sql_is_bounded_and_the_site_stays_fast_meanwhile(site_db) -> None:
+    """A real `aitrack serve`: the query that returned 1.33 GB ends at once, and the
+    front page answers in under 200 ms while it runs."""
+    import threading
+    from urllib.error import HTTPError
+    from urllib.parse import urlencode
+    from urllib.request import urlopen
+
+    from tests.conftest import start_serve
+
+    proc, base = start_serve(site_db)
+    try:
+        urlopen(base + "/").read()  # warm
+        sql = "select randomblob(20000000) from articles limit 50"
+        result: dict[str, float] = {}
+
+        def attack() -> None:
+            started = time.perf_counter()
+            try:
+                body = urlopen(f"{base}/aitrack.json?{urlencode({'sql': sql})}", timeout=30).read()
+            except HTTPError as exc:
+                body = exc.read()
+            result["seconds"], result["bytes"] = time.perf_counter() - started, len(body)
+
+        attacker = threading.Thread(target=attack)
+        attacker.start()
+        front = []
+        while attacker.is_alive() or len(front) < 5:
+            started = time.perf_counter()
+            urlopen(base + "/", timeout=30).read()
+            front.append(time.perf_counter() - started)
+        attacker.join()
+        print(
+            f"randomblob: {result['seconds']:.3f} s, {result['bytes']} bytes; "
+            f"front page max {max(front) * 1000:.0f} ms over {len(front)}"
+        )
+        assert result["seconds"] < 5 and result["bytes"] < 50_000_000
+        assert max(front) < 0.2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
