@@ -518,3 +518,31 @@ def test_the_public_sql_is_bounded_and_the_site_stays_fast_meanwhile(site_db) ->
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+async def test_the_search_page_reads_a_bounded_window_and_says_so(site_db, tmp_path) -> None:
+    path = tmp_path / "many.db"
+    shutil.copy(site_db, path)
+    db = sqlite_utils.Database(path)
+    db["articles"].insert_all(
+        {
+            "id": f"eeee{i:012x}",
+            "url": f"http://demo.aitrack.test/many/{i}.html",
+            "source": "civic-ledger",
+            "title": f"Quokkarian report {i}",
+            "body": "The quokkarian regulators met.",
+            "content_hash": f"many-{i}",
+            "cluster_id": f"eeee{i:012x}",
+            "published_at": f"{date(2020, 1, 1) + timedelta(days=i)}T12:00:00+00:00",
+        }
+        for i in range(2100)
+    )
+    db.close()
+    site = make_datasette(path)
+    data = (await site.client.get("/search.json?q=quokkarian")).json()
+    assert data["total_is_capped"] and data["total"] == 2000
+    assert [r["id"] for r in data["results"]] == [f"eeee{i:012x}" for i in range(2099, 2079, -1)]
+    page = (await site.client.get("/search?q=quokkarian")).text
+    assert "2,000+" in page
+    few = (await site.client.get("/search.json?q=SAG-AFTRA")).json()
+    assert not few["total_is_capped"]

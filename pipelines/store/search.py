@@ -128,25 +128,23 @@ def search(
     else:
         index = "articles_fts_words" if query.has_prefix else "articles_fts"
         rank = f"bm25({index})" if order == "relevance" else "0"
-        matches = conn.execute(
+        # One pass over the window (plus one row, to tell whether there were more):
+        # the filters are evaluated per match rather than in WHERE so that the FTS
+        # search runs once for both the results and the "2,000+" count.
+        rows = conn.execute(
             f"with m as (select rowid, {rank} as rank from {index} where {index} match ? "
             "order by rowid desc limit ?) "
-            f"select a.rowid, m.rank from m join articles a on a.rowid = m.rowid where {where} "
-            + (
-                "order by m.rank, a.rowid desc"
-                if order == "relevance"
-                else "order by a.published_at desc, a.rowid desc"
-            ),
-            [query.fts(), WINDOW, *params],
+            f"select a.rowid, m.rank, a.published_at, ({where}) as ok "
+            "from m join articles a on a.rowid = m.rowid",
+            [query.fts(), WINDOW + 1, *params],
         ).fetchall()
-        capped = (
-            conn.execute(
-                f"select count(*) from (select rowid from {index} where {index} match ? "
-                "order by rowid desc limit ?)",
-                [query.fts(), WINDOW + 1],
-            ).fetchone()[0]
-            > WINDOW
-        )
+        rows = sorted((tuple(r) for r in rows), key=lambda r: r[0], reverse=True)
+        capped = len(rows) > WINDOW
+        matches = [r for r in rows[:WINDOW] if r[3]]
+        if order == "relevance":
+            matches.sort(key=lambda r: (r[1], -r[0]))
+        else:
+            matches.sort(key=lambda r: (r[2] or "", r[0]), reverse=True)
         total = len(matches)
         start = (page - 1) * per_page
         rowids = [r[0] for r in matches[start : start + per_page]]
