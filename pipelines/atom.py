@@ -8,6 +8,7 @@ can never become markup. Only http(s) links are written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,7 +69,7 @@ def feed_document(title: str, self_url: str, entries: Iterable[Entry], updated: 
             author = ET.SubElement(entry, f"{{{ATOM}}}author")
             _text(author, "name", item.author)
         for slug, name in item.categories:
-            ET.SubElement(entry, f"{{{ATOM}}}category", term=slug, label=name)
+            ET.SubElement(entry, f"{{{ATOM}}}category", term=slug, label=NOT_XML.sub("", name))
         if item.content:
             _text(entry, "content", item.content).set("type", "text")
     body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
@@ -85,7 +86,12 @@ def atom_time(published_at: str | None, first_seen_at: str | None) -> str:
     return published_at
 
 
+# Characters XML 1.0 forbids even escaped: a crawled title or a typed query holding one
+# would make the whole feed unreadable.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
-    element.text = text
+    element.text = NOT_XML.sub("", text)
     return element

@@ -81,6 +81,7 @@ async def test_every_article_query_has_a_valid_atom_feed(site, name) -> None:
     assert feed.entries
     for entry in feed.entries:
         assert entry.updated_parsed and entry.link and entry.title
+        assert entry.author  # the byline, or the source's name
     assert feed.feed.title.startswith(QUERIES[name]["title"])
 
 
@@ -378,6 +379,12 @@ async def test_an_unknown_slug_is_a_404_that_suggests(site) -> None:
     ):
         response = await site.client.get(path)
         assert response.status_code == 404 and suggestion in response.text, path
+
+
+async def test_a_feed_of_control_characters_is_still_valid_xml(site) -> None:
+    response = await site.client.get("/search.atom", params={"q": "\x01SAG-AFTRA\x0b"})
+    feed = feedparser.parse(response.content)
+    assert feed.bozo == 0 and feed.entries and "SAG-AFTRA" in feed.feed.title
 
 
 async def test_an_empty_feed_is_valid_and_dated_now(site) -> None:
