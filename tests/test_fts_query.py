@@ -79,6 +79,11 @@ def test_nothing_searchable_is_empty_and_matches_nothing(conn, typed) -> None:
     assert hits(conn, typed) == 0
 
 
+def test_a_prefix_of_one_or_two_letters_is_the_word_itself() -> None:
+    assert not parse("a*").has_prefix and not parse("AI*").has_prefix
+    assert parse("AI*").fts() == '"AI"' and parse("reg*").has_prefix
+
+
 def test_a_pasted_paragraph_is_bounded() -> None:
     assert len(parse("word " * 1000).terms) == MAX_TERMS
 

@@ -553,3 +553,17 @@ async def test_the_search_page_reads_a_bounded_window_and_says_so(site_db, tmp_p
     assert "2,000+" in page
     few = (await site.client.get("/search.json?q=SAG-AFTRA")).json()
     assert not few["total_is_capped"]
+
+
+async def test_a_search_stopped_by_the_time_limit_answers_200_and_says_why(site_db) -> None:
+    site = Datasette(
+        [str(site_db)],
+        metadata=datasette_metadata(site_db),
+        settings={**DATASETTE_SETTINGS, "sql_time_limit_ms": 1},
+        plugins_dir=str(PLUGINS_DIR),
+        template_dir=str(TEMPLATES_DIR),
+    )
+    response = await site.client.get("/search.json?q=regulat*")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["error"] and "too long" in data["error"] and data["results"] == []

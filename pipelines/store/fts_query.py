@@ -19,6 +19,7 @@ from dataclasses import dataclass
 OPERATORS = ("OR", "AND", "NOT")
 MAX_TERMS = 32  # a pasted paragraph should not become a 500-term query
 MAX_INPUT = 500
+MIN_PREFIX = 3  # letters before a `*`
 TOKEN = re.compile(r'"([^"]*)"(\*?)|([^\s"()]+)')
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -29,7 +30,13 @@ class Term:
     prefix: bool = False  # `regulat*`
     phrase: bool = False  # typed in quotes
 
-    def fts(self) -> str:
+    def fts(self, expansions: dict[str, list[str]] | None = None) -> str:
+        """This term in FTS5 syntax. A prefix found in `expansions` (its words in the
+        index's vocabulary) becomes an OR of those words: FTS5 reads an OR lazily in
+        rowid order, but builds a prefix's whole list of matches before the first."""
+        if self.prefix and expansions is not None and self.text.lower() in expansions:
+            words = expansions[self.text.lower()]
+            return "(" + " OR ".join(f'"{w}"' for w in words) + ")" if words else '""'
         star = "*" if self.prefix else ""
         joined = self.text.replace("-", "")
         if not self.phrase and joined != self.text and joined.isalnum():
@@ -56,8 +63,9 @@ class SearchQuery:
     def empty(self) -> bool:
         return not self.terms
 
-    def fts(self) -> str:
-        """The FTS5 query; `""` (which matches nothing, without an error) when empty."""
+    def fts(self, expansions: dict[str, list[str]] | None = None) -> str:
+        """The FTS5 query; `""` (which matches nothing, without an error) when empty.
+        `expansions` maps a prefix (lowercased) to the indexed words it stands for."""
         if self.empty:
             return '""'
         out: list[str] = []
@@ -65,10 +73,14 @@ class SearchQuery:
             if isinstance(item, Term):
                 if out and out[-1] not in OPERATORS:
                     out.append("AND")  # explicit: FTS5 has no implicit AND after a group
-                out.append(item.fts())
+                out.append(item.fts(expansions))
             else:
                 out.append(item)
         return " ".join(out)
+
+    def prefixes(self) -> list[str]:
+        """Single-word prefixes, lowercased: the ones the vocabulary can expand."""
+        return [t.text.lower() for t in self.terms if t.prefix and re.fullmatch(r"\w+", t.text)]
 
     def words(self) -> list[str]:
         """Plain words (no phrase, no prefix), lowercased: candidates for "did you mean"."""
@@ -117,13 +129,16 @@ def parse(typed: str | None) -> SearchQuery:
         phrase, star, word = match.groups()
         if phrase is not None:
             if searchable(phrase):
-                items.append(Term(" ".join(phrase.split()), prefix=bool(star), phrase=True))
+                prefix = bool(star) and sum(ch.isalnum() for ch in phrase) >= MIN_PREFIX
+                items.append(Term(" ".join(phrase.split()), prefix=prefix, phrase=True))
             continue
         if word in OPERATORS:
             items.append(word)
             continue
-        prefix = word.endswith("*")
-        word = word.replace("*", "")
+        word, prefix = word.replace("*", ""), word.endswith("*")
+        # A one- or two-letter prefix (a*, AI*) stands for a large part of the index and
+        # costs seconds at a million articles: it is searched as the word itself.
+        prefix = prefix and sum(ch.isalnum() for ch in word) >= MIN_PREFIX
         exclude = word.startswith("-") and len(items) > 0
         word = word.lstrip("-+")
         if not searchable(word):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import difflib
 import json
 import sqlite3
+import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +88,7 @@ class SearchAnswer:
     capped: bool  # more than WINDOW matches: total counts the most recent WINDOW only
     results: list[dict[str, Any]] = field(default_factory=list)
     suggestion: str | None = None
+    error: str | None = None  # why there is no answer (the time limit), for the reader
 
     @property
     def pages(self) -> int:
@@ -127,6 +130,7 @@ def search(
         ]
     else:
         index = "articles_fts_words" if query.has_prefix else "articles_fts"
+        fts = query.fts(expand_prefixes(conn, query))
         rank = f"bm25({index})" if order == "relevance" else "0"
         # One pass over the window (plus one row, to tell whether there were more):
         # the filters are evaluated per match rather than in WHERE so that the FTS
@@ -136,7 +140,7 @@ def search(
             "order by rowid desc limit ?) "
             f"select a.rowid, m.rank, a.published_at, ({where}) as ok "
             "from m join articles a on a.rowid = m.rowid",
-            [query.fts(), WINDOW + 1, *params],
+            [fts, WINDOW + 1, *params],
         ).fetchall()
         rows = sorted((tuple(r) for r in rows), key=lambda r: r[0], reverse=True)
         capped = len(rows) > WINDOW
@@ -150,7 +154,7 @@ def search(
         rowids = [r[0] for r in matches[start : start + per_page]]
     results = _rows(conn, rowids)
     if not query.empty and rowids:
-        _add_snippets(conn, query, results)
+        _add_snippets(conn, index, fts, results)
     answer = SearchAnswer(
         typed=typed or "",
         query=query,
@@ -187,20 +191,67 @@ def _rows(conn: sqlite3.Connection, rowids: list[int]) -> list[dict[str, Any]]:
     return [by_rowid[r] for r in rowids if r in by_rowid]
 
 
-def _add_snippets(conn: sqlite3.Connection, query: SearchQuery, results: list[dict]) -> None:
-    """Snippets for one page: one pass over the matches between its lowest and highest
-    rowid (a lookup per row would evaluate the search once per row)."""
-    index = "articles_fts_words" if query.has_prefix else "articles_fts"
-    rowids = [r["rowid"] for r in results]
-    snippets = dict(
-        conn.execute(
-            f"select rowid, snippet({index}, -1, char(2), char(3), '…', 24) from {index} "
-            f"where {index} match ? and rowid between ? and ?",
-            [query.fts(), min(rowids), max(rowids)],
-        ).fetchall()
-    )
+def _add_snippets(conn: sqlite3.Connection, index: str, fts: str, results: list[dict]) -> None:
+    """Snippets for the rows of one page, one lookup each: a few milliseconds for 20
+    rows, where one pass over the page's rowid range made a snippet for every match
+    in between (hundreds, at a million articles)."""
     for result in results:
-        result["snippet"] = snippets.get(result["rowid"])
+        row = conn.execute(
+            f"select snippet({index}, -1, char(2), char(3), '…', 24) from {index} "
+            f"where {index} match ? and rowid = ?",
+            [fts, result["rowid"]],
+        ).fetchone()
+        result["snippet"] = row[0] if row else None
+
+
+MAX_EXPANSION = 64  # words a prefix may stand for; regulat* stands for five
+
+
+def expand_prefixes(conn: sqlite3.Connection, query: SearchQuery) -> dict[str, list[str]]:
+    """Each single-word prefix of the query, as the words of the unstemmed index that
+    start with it (its vocabulary is sorted, so this is one range read). The commonest
+    MAX_EXPANSION words when there are more."""
+    out = {}
+    for prefix in query.prefixes():
+        rows = vocabulary_range(conn, fold(prefix), 300)
+        ranked = sorted(rows, key=lambda r: -r[1])[:MAX_EXPANSION]
+        out[prefix] = sorted(r[0] for r in ranked)
+    return out
+
+
+# The vocabulary counts every word's articles as it is read (25 ms for a common word at
+# a million articles), and it changes only when articles are written: ranges already read
+# are kept, per database file and its newest rowid, so a new crawl starts afresh. (A word
+# that only an edited article gained is missed until the next article is stored.)
+_VOCABULARY: OrderedDict[tuple[str, int, str, int], list[tuple[str, int]]] = OrderedDict()
+VOCABULARY_CACHE = 1024
+
+
+def vocabulary_range(conn: sqlite3.Connection, start: str, limit: int) -> list[tuple[str, int]]:
+    """(word, articles) for the indexed words that start with `start`, in order."""
+    file = conn.execute("pragma database_list").fetchone()[2]
+    newest = conn.execute("select max(rowid) from articles").fetchone()[0] or 0
+    key = (file, newest, start, limit)
+    if key in _VOCABULARY:
+        _VOCABULARY.move_to_end(key)
+        return _VOCABULARY[key]
+    rows = [
+        (r[0], r[1])
+        for r in conn.execute(
+            "select term, doc from articles_fts_words_vocab where term >= ? and term < ? limit ?",
+            [start, start + "\uffff", limit],
+        )
+    ]
+    _VOCABULARY[key] = rows
+    while len(_VOCABULARY) > VOCABULARY_CACHE:
+        _VOCABULARY.popitem(last=False)
+    return rows
+
+
+def fold(word: str) -> str:
+    """A word as unicode61 with remove_diacritics indexes it: lowercased, unaccented."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def suggest(conn: sqlite3.Connection, query: SearchQuery) -> str | None:
@@ -209,28 +260,26 @@ def suggest(conn: sqlite3.Connection, query: SearchQuery) -> str | None:
     "copyright"), or two words that are one ("deep fake" -> "deepfake")."""
 
     def docs(term: str) -> int:
+        # Whether any article has the word: the first match only (the vocabulary would
+        # count all of them, 25 ms for a common word at a million articles).
         row = conn.execute(
-            "select doc from articles_fts_words_vocab where term = ?", [term]
+            "select 1 from articles_fts_words where articles_fts_words match ? limit 1",
+            [f'"{fold(term)}"'],
         ).fetchone()
-        return row[0] if row else 0
+        return 1 if row else 0
 
     words = query.words()
     for first, second in zip(words, words[1:], strict=False):
-        joined = conn.execute(  # "deep fake" -> deepfake, or deepfakes
-            "select term from articles_fts_words_vocab where term >= ? and term < ? limit 1",
-            [first + second, first + second + "\uffff"],
-        ).fetchone()
+        joined = vocabulary_range(conn, fold(first + second), 1)  # "deep fake": deepfake(s)
         if joined:
-            return query.replaced(first, joined[0]).text().replace(f" {second}", "", 1)
+            return query.replaced(first, joined[0][0]).text().replace(f" {second}", "", 1)
     suggestion, changed = query, False
     for word in words:
         if len(word) < 3 or docs(word):
             continue
-        candidates = conn.execute(
-            "select term, doc from articles_fts_words_vocab where term >= ? and term < ? "
-            "limit 20000",
-            [word[:2], word[:2] + "\uffff"],
-        ).fetchall()
+        # Words sharing the first three letters: one short range of the sorted
+        # vocabulary (two letters is a thousand words to count at a million articles).
+        candidates = vocabulary_range(conn, fold(word[:3]), 500)
         counts = dict(candidates)
         close = difflib.get_close_matches(word, list(counts), n=5, cutoff=0.75)
         if close:

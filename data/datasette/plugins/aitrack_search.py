@@ -11,6 +11,7 @@ snippets, through `snippet_html`, which escapes before adding <mark>.
 from __future__ import annotations
 
 import difflib
+import sqlite3
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -21,6 +22,7 @@ from markupsafe import Markup, escape
 
 from pipelines.atom import Entry, atom_time, feed_document, safe_url
 from pipelines.names import canonical_entity, jurisdiction_code
+from pipelines.store.fts_query import parse
 from pipelines.store.search import (
     PER_PAGE,
     SNIPPET_CLOSE,
@@ -81,7 +83,19 @@ async def _run(datasette: Any, request: Any, filters: Filters, per_page: int) ->
 
     def run(conn: Any) -> SearchAnswer:
         with sqlite_timelimit(conn, limit):
-            return search(conn, typed, filters, order=order, page=page, per_page=per_page)
+            try:
+                return search(conn, typed, filters, order=order, page=page, per_page=per_page)
+            except sqlite3.OperationalError:  # interrupted at the time limit: say so
+                return SearchAnswer(
+                    typed=typed,
+                    query=parse(typed),
+                    order=order,
+                    page=1,
+                    per_page=per_page,
+                    total=0,
+                    capped=False,
+                    error="This search took too long; add a word or a filter to narrow it.",
+                )
 
     return await db.execute_fn(run)
 
@@ -133,6 +147,7 @@ async def _render(
                 "per_page": answer.per_page,
                 "next_url": nav["next"] and nav["next"].replace(base, base + ".json", 1),
                 "suggestion": answer.suggestion,
+                "error": answer.error,
             }
         )
     db = datasette.get_database()
