@@ -1,4 +1,5 @@
-"""The site as a person sees it: headless Debian Chromium driven by Playwright.
+"""The site as a person sees it: headless Debian Chromium driven by Playwright, at phone
+(390 px) and desktop widths.
 
 A real `aitrack serve` (Datasette under uvicorn) serves the demo database plus one
 hostile article; the browser loads the home page, searches, clicks a topic facet, opens
@@ -75,15 +76,25 @@ def test_home_search_facet_article_and_feed(page, server, shots) -> None:
     assert page.locator(".topic-link").count() == 7
     page.screenshot(path=str(shots / "screenshot-home.png"), full_page=True)
 
-    # Search from the home page: highlighted snippets come back.
-    page.fill("#q", "strike")
+    # Search from the home page: our own result list, with highlighted snippets.
+    page.fill("#q", "SAG-AFTRA")
     page.click("input[type=submit][value=Search]")
-    page.wait_for_url("**/search?q=strike*")
-    assert page.locator("td mark").count() >= 3
-    assert page.locator("td mark").first.inner_text().lower().startswith("strike")
+    page.wait_for_url("**/search?q=SAG-AFTRA*")
+    assert page.locator(".result").count() >= 7
+    assert page.locator(".result .snippet mark").count() >= 3
+    assert page.locator(".result-count").inner_text().startswith("7")
+    page.screenshot(path=str(shots / "screenshot-search.png"), full_page=True)
+    page.locator(".result-title").first.click()
+    page.wait_for_url("**/article/*")
+
+    # An empty box lists the latest articles instead of an error.
+    page.goto(server + "/")
+    page.click("input[type=submit][value=Search]")
+    page.wait_for_url("**/search?q=*")
+    assert page.locator(".result").count() == 20
 
     # Click a topic facet on the articles table.
-    page.goto(server + "/site/articles")
+    page.goto(server + "/aitrack/articles")
     facet = page.locator(".facet-info a", has_text="litigation").first
     facet.click()
     page.wait_for_url("**topics__arraycontains=litigation*")
@@ -91,8 +102,8 @@ def test_home_search_facet_article_and_feed(page, server, shots) -> None:
     assert "row" in count_text
 
     # Open an article from the litigation topic and check its evidence highlighting.
-    page.goto(server + "/site/topic?topic=litigation")
-    page.locator("td a[href^='/article/']").first.click()
+    page.goto(server + "/topic/litigation")
+    page.locator(".result-title").first.click()
     page.wait_for_url("**/article/*")
     marks = page.locator(".article-body mark.evidence")
     assert marks.count() >= 3
@@ -119,17 +130,96 @@ def test_crawled_script_is_shown_as_text_not_run(page, server) -> None:
     body = page.locator(".article-body").inner_text()
     assert "onmouseover" in body and "<script>" in body
     for path in (
-        "/site/articles?_search=regulators",
-        "/site/articles/00000000000000aa",
-        "/site/search?q=regulators",
+        "/aitrack/articles?_search=regulators",
+        "/aitrack/articles/00000000000000aa",
+        "/aitrack/search?q=regulators",
     ):
         page.goto(server + path)
         page.wait_for_load_state("networkidle")
         assert page.evaluate("window.__xss") is None, path
 
 
+PAGES = [
+    "/",
+    "/search?q=SAG-AFTRA",
+    "/search?q=regulat*&order=relevance",
+    "/topic/labor",
+    "/entity/openai",
+    "/jurisdiction/GB",
+    "/dashboard",
+    "/article/00000000000000aa",
+    "/topic/labr",
+]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_page_fits_a_phone_and_a_desktop(browser, server, shots, width) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        for path in PAGES:
+            page.goto(server + path)
+            page.wait_for_load_state("networkidle")
+            overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, (path, width, overflow)
+            assert page.locator("h1").first.is_visible(), path
+            assert page.evaluate("window.__xss") is None, path
+        if width == 390:
+            page.goto(server + "/")
+            page.screenshot(path=str(shots / "screenshot-phone-home.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"] - 1
+        and b["x"] < a["x"] + a["width"] - 1
+        and a["y"] < b["y"] + b["height"] - 1
+        and b["y"] < a["y"] + a["height"] - 1
+    )
+
+
+@pytest.mark.parametrize("width", [390, 768, 1024, 1280, 1600, 1920])
+def test_dashboard_panels_never_overlap(browser, server, shots, width) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(server + "/dashboard")
+        page.wait_for_load_state("networkidle")
+        # Each panel's box, and the box of what it contains (a table wider than its
+        # panel would spill over the next one: that was the bug).
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll('.dash-grid > section')].map(s => {
+                const r = s.getBoundingClientRect();
+                const t = s.querySelector('table').getBoundingClientRect();
+                const clipped = getComputedStyle(s).overflowX !== 'visible';
+                return {x: r.x, y: r.y, width: r.width, height: r.height,
+                        inner: {x: t.x, y: t.y, height: t.height,
+                                width: clipped ? Math.min(t.width, s.clientWidth) : t.width}};
+            })"""
+        )
+        assert len(boxes) == 4
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not overlaps(a, b), (width, a, b)
+                assert not overlaps(a["inner"], b) and not overlaps(b["inner"], a), width
+        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, (width, overflow)
+        if width == 1280:
+            page.screenshot(path=str(shots / "screenshot-dashboard.png"), full_page=True)
+    finally:
+        context.close()
+
+
 def test_screenshots_are_real_pictures(shots) -> None:
-    for name in ("screenshot-home.png", "screenshot-article.png"):
+    for name in (
+        "screenshot-home.png",
+        "screenshot-article.png",
+        "screenshot-search.png",
+        "screenshot-dashboard.png",
+        "screenshot-phone-home.png",
+    ):
         data = (shots / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     if shots != ROOT / "docs":

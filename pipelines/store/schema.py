@@ -190,6 +190,65 @@ def m004_article_sources(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_unstemmed_search_index(db: sqlite_utils.Database) -> None:
+    # articles_fts is porter-stemmed, so "regulation" is stored as "regul" and the prefix
+    # regulat* cannot find it. A second index of the same columns keeps words as written:
+    # the site's search uses it for prefixes, and its vocabulary (articles_fts_words_vocab)
+    # for "did you mean". Its triggers fire only when the indexed text changes.
+    db.execute(
+        "create virtual table articles_fts_words using fts5(title, summary, body, "
+        "content='articles', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
+    )
+    db.execute(
+        "create virtual table articles_fts_words_vocab using fts5vocab(articles_fts_words, 'row')"
+    )
+    db.executescript(
+        """
+        create trigger articles_words_ai after insert on articles begin
+          insert into articles_fts_words (rowid, title, summary, body)
+          values (new.rowid, new.title, new.summary, new.body);
+        end;
+        create trigger articles_words_ad after delete on articles begin
+          insert into articles_fts_words (articles_fts_words, rowid, title, summary, body)
+          values ('delete', old.rowid, old.title, old.summary, old.body);
+        end;
+        create trigger articles_words_au after update of title, summary, body on articles begin
+          insert into articles_fts_words (articles_fts_words, rowid, title, summary, body)
+          values ('delete', old.rowid, old.title, old.summary, old.body);
+          insert into articles_fts_words (rowid, title, summary, body)
+          values (new.rowid, new.title, new.summary, new.body);
+        end;
+        """
+    )
+    db.execute("insert into articles_fts_words (articles_fts_words) values ('rebuild')")
+
+
+@migrations()
+def m006_feed_authors(db: sqlite_utils.Database) -> None:
+    # Feed readers show an entry's author: the article's byline, else its source's name.
+    db.execute("drop view article_feed")
+    db.create_view(
+        "article_feed",
+        """
+        select a.id, a.title, a.source, a.published_day, a.published_at, a.url, a.summary,
+          a.is_ai, a.topics, a.cluster_id, a.last_changed_at,
+          'tag:aitrack,2026:article/' || a.id as atom_id,
+          a.title as atom_title,
+          case
+            when a.published_at is null then a.first_seen_at
+            when length(a.published_at) = 10 then a.published_at || 'T00:00:00+00:00'
+            else a.published_at
+          end as atom_updated,
+          a.url as atom_link,
+          coalesce(a.summary, substr(a.body, 1, 500)) as atom_content,
+          coalesce(nullif(a.author, ''), (select s.name from sources s where s.slug = a.source),
+            a.source) as atom_author_name
+        from articles a
+        """,
+    )
+
+
 def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Database:
     """Open (creating if needed) a database and bring its schema up to date.
 

@@ -11,15 +11,15 @@ escaped as XML text and can never become markup.
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import UTC, datetime
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-ATOM = "http://www.w3.org/2005/Atom"
+from pipelines.atom import Entry, feed_document
+
 REQUIRED_COLUMNS = {"atom_id", "atom_updated", "atom_title"}
 PARAMETER = re.compile(r"(?<![:\w]):(\w+)")  # a named parameter of a canned query
 
@@ -46,35 +46,30 @@ def render_atom(
         return Response.text(
             "this query has no atom_id, atom_title and atom_updated columns", status=400
         )
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
-    _text(feed, "id", request.url)
-    _text(feed, "title", feed_title(datasette, request, database, query_name))
-    _text(feed, "updated", max((str(r["atom_updated"]) for r in rows), default=_now()))
-    ET.SubElement(feed, f"{{{ATOM}}}link", href=request.url, rel="self")
-    ET.SubElement(feed, f"{{{ATOM}}}generator").text = "aitrack"
     base = request.url.split(f"/{database}", 1)[0]
-    for row in rows:
-        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        _text(entry, "id", str(row["atom_id"]))
-        _text(entry, "title", str(row["atom_title"] or "(untitled)"))
-        _text(entry, "updated", str(row["atom_updated"]))
-        if "atom_link" in columns and row["atom_link"]:
-            ET.SubElement(entry, f"{{{ATOM}}}link", href=str(row["atom_link"]), rel="alternate")
-        if "id" in columns and row["id"]:  # our page: why it was tagged, and its coverage
-            href = f"{base}/article/{row['id']}"
-            ET.SubElement(entry, f"{{{ATOM}}}link", href=href, rel="related")
-        if "atom_author_name" in columns and row["atom_author_name"]:
-            author = ET.SubElement(entry, f"{{{ATOM}}}author")
-            _text(author, "name", str(row["atom_author_name"]))
-        if "atom_content" in columns and row["atom_content"]:
-            content = _text(entry, "content", str(row["atom_content"]))
-            content.set("type", "text")
-    body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
+    entries = [
+        Entry(
+            id=str(row["atom_id"]),
+            title=str(row["atom_title"] or "(untitled)"),
+            updated=str(row["atom_updated"]),
+            link=row["atom_link"] if "atom_link" in columns else None,
+            # our page: why it was tagged, and its coverage
+            related=f"{base}/article/{row['id']}" if "id" in columns and row["id"] else None,
+            author=_get(row, columns, "atom_author_name"),
+            categories=[(t, t) for t in json.loads(_get(row, columns, "topics") or "[]")],
+            content=_get(row, columns, "atom_content"),
+        )
+        for row in rows
+    ]
+    title = feed_title(datasette, request, database, query_name)
     return Response(
-        '<?xml version="1.0" encoding="utf-8"?>\n' + body,
+        feed_document(title, request.url, entries),
         content_type="application/xml; charset=utf-8",
     )
+
+
+def _get(row: Any, columns: list[str], name: str) -> str | None:
+    return str(row[name]) if name in columns and row[name] else None
 
 
 def feed_title(datasette: Any, request: Any, database: str, query_name: str | None) -> str:
@@ -91,13 +86,3 @@ def feed_title(datasette: Any, request: Any, database: str, query_name: str | No
     names = query.get("params") or PARAMETER.findall(query.get("sql") or "")
     values = [request.args.get(name) for name in dict.fromkeys(names) if request.args.get(name)]
     return f"{title}: {', '.join(values)}" if values else title
-
-
-def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
-    element.text = text
-    return element
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()

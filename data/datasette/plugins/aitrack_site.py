@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
+
+from pipelines.atom import safe_url
 
 # Snippets are marked with control characters in SQL (see the `search` query), escaped
 # here, and only then given <mark> tags: the article text itself can never become markup.
@@ -72,9 +75,41 @@ def highlight_evidence(text: str, phrases: list[tuple[str, str]]) -> Markup:
     return Markup("").join(out)
 
 
+# One line per story: the newest copy of each cluster, about AI and tagged (untagged
+# product news is left to search). Read from the newest rows by the published_at index.
+LATEST_STORIES = """
+select a.id, a.title, a.source, coalesce(s.name, a.source) as source_name,
+  a.published_day, a.topics, a.cluster_id
+from articles a left join sources s on s.slug = a.source
+where a.is_ai = 1 and a.topics is not null and a.topics != '[]'
+order by a.published_at desc limit 200
+"""
+LATEST_IN_TOPIC = """
+select a.id, a.title, coalesce(s.name, a.source) as source_name, a.published_day,
+  a.cluster_id
+from article_topics t join articles a on a.id = t.article_id
+left join sources s on s.slug = a.source
+where t.topic = ? and a.is_ai = 1 order by a.published_at desc limit 40
+"""
+
+
+def one_per_story(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first row of each cluster (copies of one story share cluster_id)."""
+    seen, out = set(), []
+    for row in rows:
+        if row["cluster_id"] in seen:
+            continue
+        seen.add(row["cluster_id"])
+        out.append(row)
+        if len(out) == limit:
+            break
+    return out
+
+
 @hookimpl
 def extra_template_vars(template: str, datasette: Any) -> Any:
-    """Topics with their counts and the latest articles, for the front page."""
+    """Topics with their counts, the latest stories, lawsuits and labor deals, and the
+    last crawl, for the front page."""
     if template != "index.html":
         return {}
 
@@ -86,14 +121,23 @@ def extra_template_vars(template: str, datasette: Any) -> Any:
             "select t.slug, t.name, t.description, count(at.article_id) as n from topics t "
             "left join article_topics at on at.topic = t.slug group by t.slug order by t.name"
         )
-        latest = await db.execute(
-            "select id, title, source, published_day from articles where is_ai = 1 "
-            "order by published_at desc limit 12"
-        )
+        names = {r["slug"]: r["name"] for r in topics.rows}
+        latest = one_per_story([dict(r) for r in (await db.execute(LATEST_STORIES)).rows], 12)
+        for row in latest:
+            slugs = json.loads(row["topics"] or "[]")
+            row["topic_names"] = [(slug, names.get(slug, slug)) for slug in slugs]
+        sections = {}
+        for topic in ("litigation", "labor"):
+            rows = [dict(r) for r in (await db.execute(LATEST_IN_TOPIC, [topic])).rows]
+            sections[topic] = one_per_story(rows, 5)
+        crawl = (await db.execute("select max(finished_at), count(*) from crawl_runs")).first()
         return {
             "aitrack_db": db.name,
             "aitrack_topics": [dict(r) for r in topics.rows],
-            "aitrack_latest": [dict(r) for r in latest.rows],
+            "aitrack_latest": latest,
+            "aitrack_lawsuits": sections["litigation"],
+            "aitrack_labor": sections["labor"],
+            "aitrack_last_crawl": crawl[0] if crawl else None,
         }
 
     return inner
@@ -163,17 +207,19 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "topics": topics,
         "entities": entities,
         "same_story": same_story,
+        "original_url": safe_url(article["url"]),  # never a javascript: link
         "database": db.name,
     }
     return Response.html(await datasette.render_template("article.html", context, request=request))
 
 
 DASHBOARD_QUERIES = {
+    # Weeks start on Monday (date(d, 'weekday 0', '-6 days')), so each links to a range.
     "per_week": (
-        "select strftime('%Y-W%W', a.published_day) as week, t.topic, count(*) as n "
-        "from article_topics t join articles a on a.id = t.article_id "
-        "where a.published_day is not null group by week, t.topic order by week desc "
-        "limit 400"
+        "select date(a.published_day, 'weekday 0', '-6 days') as week, t.topic, "
+        "count(*) as n from article_topics t join articles a on a.id = t.article_id "
+        "where a.published_day >= date((select max(published_day) from articles), '-190 days') "
+        "group by week, t.topic"
     ),
     "top_sources": (
         "select a.source, s.name, count(*) as n, sum(a.is_ai) as ai from articles a "
@@ -188,7 +234,39 @@ DASHBOARD_QUERIES = {
         "join articles a on a.id = t.article_id where t.topic = 'litigation' and a.is_ai = 1 "
         "and a.published_day is not null group by month order by month"
     ),
+    "totals": (
+        "select count(*) as articles, coalesce(sum(is_ai), 0) as ai, "
+        "count(distinct cluster_id) as stories, max(published_day) as newest, "
+        "(select max(finished_at) from crawl_runs) as last_crawl from articles"
+    ),
 }
+WEEKS_SHOWN = 26
+
+
+def week_range(newest: str | None, count: int = WEEKS_SHOWN) -> list[str]:
+    """The Mondays of the last `count` weeks up to the week of `newest`, newest first:
+    every week, so a week without articles shows as zero rather than vanishing."""
+    if not newest:
+        return []
+    day = date.fromisoformat(newest[:10])
+    monday = day - timedelta(days=day.weekday())
+    return [(monday - timedelta(weeks=i)).isoformat() for i in range(count)]
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every YYYY-MM from first to last, inclusive."""
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def month_end(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    following = date(year + 1, 1, 1) if mon == 12 else date(year, mon + 1, 1)
+    return (following - timedelta(days=1)).isoformat()
 
 
 async def dashboard_page(datasette: Any, request: Any) -> Response:
@@ -197,21 +275,35 @@ async def dashboard_page(datasette: Any, request: Any) -> Response:
         name: [dict(r) for r in (await db.execute(sql)).rows]
         for name, sql in DASHBOARD_QUERIES.items()
     }
-    weeks: dict[str, dict[str, int]] = {}
+    totals = data["totals"][0]
+    counts: dict[str, dict[str, int]] = {}
     for row in data["per_week"]:
-        weeks.setdefault(row["week"], {})[row["topic"]] = row["n"]
-    topics = [r["slug"] for r in (await db.execute("select slug from topics order by slug")).rows]
+        counts.setdefault(row["week"], {})[row["topic"]] = row["n"]
+    topics = [
+        dict(r) for r in (await db.execute("select slug, name from topics order by slug")).rows
+    ]
+    weeks = [
+        (
+            monday,
+            (date.fromisoformat(monday) + timedelta(days=6)).isoformat(),
+            counts.get(monday, {}),
+        )
+        for monday in week_range(totals["newest"])
+    ]
+    by_month = {r["month"]: r["n"] for r in data["lawsuits"]}
+    months = month_range(min(by_month), max(by_month)) if by_month else []
+    lawsuits = [{"month": m, "end": month_end(m), "n": by_month.get(m, 0)} for m in months]
     context = {
         "database": db.name,
-        "weeks": sorted(weeks.items(), reverse=True)[:26],
+        "totals": totals,
+        "weeks": weeks,
         "topics": topics,
-        "week_max": max((n for w in weeks.values() for n in w.values()), default=1),
         "top_sources": data["top_sources"],
         "sources_max": max((r["n"] for r in data["top_sources"]), default=1),
         "top_entities": data["top_entities"],
         "entities_max": max((r["n"] for r in data["top_entities"]), default=1),
-        "lawsuits": data["lawsuits"],
-        "lawsuits_max": max((r["n"] for r in data["lawsuits"]), default=1),
+        "lawsuits": lawsuits,
+        "lawsuits_max": max((r["n"] for r in lawsuits), default=0) or 1,
     }
     return Response.html(
         await datasette.render_template("dashboard.html", context, request=request)
