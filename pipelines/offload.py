@@ -61,9 +61,12 @@ def _start_worker(owner: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
+    from pipelines.semantic import load_classifier
     from pipelines.tagging import load_taxonomy
 
-    load_taxonomy()  # compile the default taxonomy once per worker, not per page
+    # Compile the default taxonomy and load the embedding model with its exemplar vectors
+    # once per worker, not per page (the model takes about a second).
+    load_classifier(tuple(t.slug for t in load_taxonomy().topics))
 
 
 def _exit_with(owner: int) -> None:
