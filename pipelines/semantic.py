@@ -41,7 +41,8 @@ DOC_THRESHOLD = 0.4  # a topic's vote over the whole text
 # Topics whose vote at 0.4 added forbidden tags on the development part and no found
 # ones (the figures are in docs/tagging.md): a clearer vote is asked of them.
 TOPIC_THRESHOLDS: dict[str, float] = {"regulation": 0.5, "antitrust": 0.5}
-PARAGRAPH_THRESHOLD = 0.6  # a topic's vote over one paragraph of a longer text
+PARAGRAPH_THRESHOLD = 0.8  # a topic's vote over one paragraph of a longer text, where
+# the rules found some term of the topic in that paragraph (see tagging.tag_text)
 AI_THRESHOLD = 0.6  # is_ai from the vote, for a text with some AI term (too weak alone)
 EVIDENCE_SENTENCES = 2
 MAX_WORDS_PER_TEXT = 20_000  # a very long page is embedded up to here
@@ -251,6 +252,11 @@ class Proposal:
     label: str
     vote: float  # the strongest vote that carried it, 0 to 1
     evidence: list[str] = field(default_factory=list)  # sentences, most similar first
+    # For a long text (three or more body paragraphs), the paragraphs (0 is the title)
+    # that carried the vote: all of them when the whole text's vote did, else those whose
+    # own vote did. `tag_text` then asks the rules to have seen some term of the topic
+    # there. Empty for a short text, whose paraphrase need share no word with the rules.
+    paragraphs: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -314,12 +320,14 @@ class Classifier:
         for col, label in enumerate(self.labels):
             threshold = AI_THRESHOLD if label == AI else TOPIC_THRESHOLDS.get(label, DOC_THRESHOLD)
             vote = float(doc_vote[col])
-            if vote < threshold and label != AI and len(par_votes):
-                best = float(par_votes[:, col].max())
-                if best >= PARAGRAPH_THRESHOLD:
-                    vote, threshold = best, PARAGRAPH_THRESHOLD
             if vote >= threshold:
-                proposals[label] = Proposal(label, round(vote, 3))
+                # A long text's whole vote is checked against all of its paragraphs.
+                whole = [0, *body] if len(par_votes) and label != AI else []
+                proposals[label] = Proposal(label, round(vote, 3), paragraphs=whole)
+            elif label != AI and len(par_votes) and par_votes[:, col].max() >= PARAGRAPH_THRESHOLD:
+                carried = [body[n] for n in np.flatnonzero(par_votes[:, col] >= PARAGRAPH_THRESHOLD)]
+                best = float(par_votes[:, col].max())
+                proposals[label] = Proposal(label, round(best, 3), paragraphs=carried)
         if proposals:
             self._evidence(cuts, mean(sentences), proposals)
         return proposals

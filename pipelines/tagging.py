@@ -322,7 +322,7 @@ def tag_text(
     ai_score, ai_evidence = _score(ai_hits)
     rules_ai = ai_score >= taxonomy.ai.threshold and _enough_evidence(ai_hits, taxonomy.ai)
     proposals: dict[str, Proposal] = {}
-    if semantic:
+    if semantic and ai_hits:  # without an AI term neither AI nor a topic can follow
         classifier = classifier or load_classifier(tuple(t.slug for t in taxonomy.topics))
         proposals = classifier.propose(paragraphs)
     # The semantic vote makes an article about AI only where it names some AI term that
@@ -342,11 +342,18 @@ def tag_text(
         if rules.requires_ai and not is_ai:
             continue
         hits = _find_hits(rules, doc)
+        proposal = proposals.get(topic.slug)
+        if proposal and proposal.paragraphs:
+            # In a long text, resembling a topic's exemplars is not enough on its own: the
+            # rules must have seen some term of the topic where the vote came from. A
+            # long page has many paragraphs, and one of them resembles something by
+            # chance; a page about a topic uses at least one of its words.
+            if not {h.paragraph for h in hits} & set(proposal.paragraphs):
+                proposal = None
         if rules.context_ai:
             hits = [h for h in hits if _near_ai(h.paragraph, ai_paragraphs)]
         score, evidence = _score(hits)
         by_rules = score >= rules.threshold and _enough_evidence(hits, rules)
-        proposal = proposals.get(topic.slug)
         if by_rules or proposal:
             topics.append(
                 TopicTag(
