@@ -324,10 +324,12 @@ class Classifier:
                 # A long text's whole vote is checked against all of its paragraphs.
                 whole = [0, *body] if len(par_votes) and label != AI else []
                 proposals[label] = Proposal(label, round(vote, 3), paragraphs=whole)
-            elif label != AI and len(par_votes) and par_votes[:, col].max() >= PARAGRAPH_THRESHOLD:
-                carried = [body[n] for n in np.flatnonzero(par_votes[:, col] >= PARAGRAPH_THRESHOLD)]
-                best = float(par_votes[:, col].max())
-                proposals[label] = Proposal(label, round(best, 3), paragraphs=carried)
+            elif label != AI and len(par_votes):
+                strong = np.flatnonzero(par_votes[:, col] >= PARAGRAPH_THRESHOLD)
+                if len(strong):
+                    best = float(par_votes[:, col].max())
+                    carried = [body[n] for n in strong]
+                    proposals[label] = Proposal(label, round(best, 3), paragraphs=carried)
         if proposals:
             self._evidence(cuts, mean(sentences), proposals)
         return proposals

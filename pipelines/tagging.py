@@ -343,13 +343,16 @@ def tag_text(
             continue
         hits = _find_hits(rules, doc)
         proposal = proposals.get(topic.slug)
-        if proposal and proposal.paragraphs:
-            # In a long text, resembling a topic's exemplars is not enough on its own: the
-            # rules must have seen some term of the topic where the vote came from. A
-            # long page has many paragraphs, and one of them resembles something by
-            # chance; a page about a topic uses at least one of its words.
-            if not {h.paragraph for h in hits} & set(proposal.paragraphs):
-                proposal = None
+        # In a long text, resembling a topic's exemplars is not enough on its own: the
+        # rules must have seen some term of the topic where the vote came from. A long
+        # page has many paragraphs, and one of them resembles something by chance; a
+        # page about a topic uses at least one of its words.
+        if (
+            proposal
+            and proposal.paragraphs
+            and not {h.paragraph for h in hits} & set(proposal.paragraphs)
+        ):
+            proposal = None
         if rules.context_ai:
             hits = [h for h in hits if _near_ai(h.paragraph, ai_paragraphs)]
         score, evidence = _score(hits)
