@@ -25,11 +25,31 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import yaml
 
 from pipelines import DATA
+
+
+def _import_wordllama() -> ModuleType:
+    """Import wordllama without its side effect: its inference module calls
+    logging.basicConfig(INFO) on import, which would print every library's INFO lines."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    import wordllama
+
+    root.setLevel(level)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    return wordllama
+
+
+# At import, so that the worker pool's fork server (which imports pipelines.process)
+# has it imported once for every worker: importing it took a third of a second.
+wordllama = _import_wordllama()
 
 EXEMPLARS_PATH = DATA / "exemplars.yaml"
 AI = "ai"  # the label column for AI relevance, next to the topic slugs
@@ -66,7 +86,10 @@ class Exemplar:
 
 
 def load_exemplars(path: str | Path = EXEMPLARS_PATH) -> list[Exemplar]:
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    # libyaml's loader where PyYAML has it: the pure-Python one took most of a worker's
+    # start (0.4 s for 429 items, while the crawl waits for its first pages).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
     if not isinstance(doc, list):
         raise ExemplarError(f"{path}: expected a list of labeled items")
     exemplars = []
@@ -104,14 +127,6 @@ class Encoder:
     MAX_WORDS = 60_000  # remembered words (60 MB); past this, back to the vocabulary's
 
     def __init__(self) -> None:
-        root = logging.getLogger()
-        level, handlers = root.level, list(root.handlers)
-        import wordllama  # its inference module calls logging.basicConfig(INFO) on import
-
-        root.setLevel(level)
-        for handler in root.handlers[:]:
-            if handler not in handlers:
-                root.removeHandler(handler)
         # The wheel ships its weights and tokenizer; pointing cache_dir at the package
         # (whose own lookup wants a `tokenizer/` folder it lacks) keeps this offline.
         model = wordllama.WordLlama.load(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -282,3 +283,23 @@ def test_a_worker_loads_the_model_once(monkeypatch) -> None:
     tag_text(*LAWSUIT)
     tag_text("Another page about AI rules", "Lawmakers passed the AI Act.")
     assert builds == []
+
+
+def test_importing_the_model_leaves_logging_alone() -> None:
+    """wordllama calls logging.basicConfig(INFO) on import: every library's INFO lines
+    would reach a crawl's stderr."""
+    code = (
+        "import logging\n"
+        "import pipelines.semantic\n"
+        "root = logging.getLogger()\n"
+        "print(len(root.handlers), root.level)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["0", str(logging.WARNING)]
