@@ -35,7 +35,10 @@ from pipelines import DATA
 
 def _import_wordllama() -> ModuleType:
     """Import wordllama without its side effect: its inference module calls
-    logging.basicConfig(INFO) on import, which would print every library's INFO lines."""
+    logging.basicConfig(INFO) on import, which would print every library's INFO lines.
+
+    Imported only when the model is loaded: a crawl's own process never needs it (its
+    workers do, and the pool's fork server loads it once for them: pipelines.warm)."""
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
     import wordllama
@@ -46,10 +49,6 @@ def _import_wordllama() -> ModuleType:
             root.removeHandler(handler)
     return wordllama
 
-
-# At import, so that the worker pool's fork server (which imports pipelines.process)
-# has it imported once for every worker: importing it took a third of a second.
-wordllama = _import_wordllama()
 
 EXEMPLARS_PATH = DATA / "exemplars.yaml"
 AI = "ai"  # the label column for AI relevance, next to the topic slugs
@@ -127,6 +126,7 @@ class Encoder:
     MAX_WORDS = 60_000  # remembered words (60 MB); past this, back to the vocabulary's
 
     def __init__(self) -> None:
+        wordllama = _import_wordllama()
         # The wheel ships its weights and tokenizer; pointing cache_dir at the package
         # (whose own lookup wants a `tokenizer/` folder it lacks) keeps this offline.
         model = wordllama.WordLlama.load(

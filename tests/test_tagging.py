@@ -291,6 +291,7 @@ def test_importing_the_model_leaves_logging_alone() -> None:
     code = (
         "import logging\n"
         "import pipelines.semantic\n"
+        "pipelines.semantic.encoder()\n"
         "root = logging.getLogger()\n"
         "print(len(root.handlers), root.level)\n"
     )
