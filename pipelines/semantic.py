@@ -167,10 +167,13 @@ class Encoder:
         starts = np.cumsum([0] + [len(w) + 1 for w in new[:-1]])
         encoding = self.tokenizer.encode(joined, add_special_tokens=False)
         ends = np.asarray([end for _, end in encoding.offsets], dtype=np.int64)
-        word = np.searchsorted(starts, np.maximum(ends - 1, 0), side="right") - 1
-        # A lone "▁" is the space before a word that starts with no piece of its own.
-        word += np.asarray([token == "▁" for token in encoding.tokens], dtype=np.int64)
-        word = np.minimum(word, len(new) - 1)
+        # A token belongs to the word its last character is in; a lone "▁" (the space
+        # before a word with no piece of its own, "▁" "6" "4" "0") to the word after it,
+        # which for the first word is the "▁" the tokenizer prepends (offsets 0, 0). A
+        # word's tokens must never depend on the words it was tokenized with.
+        lone = np.asarray([token == "▁" for token in encoding.tokens], dtype=bool)
+        position = np.where(lone, ends, np.maximum(ends - 1, 0))
+        word = np.minimum(np.searchsorted(starts, position, side="right") - 1, len(new) - 1)
         totals = np.zeros((len(new), self.table.shape[1] + 1), dtype=np.float32)
         if len(word):  # tokens come in the words' order: sum each word's run of them
             first = np.flatnonzero(np.diff(word, prepend=-1))
@@ -191,7 +194,7 @@ class Encoder:
         """Per text, the sum of its tokens' vectors and, in the last column, their count:
         a passage's totals add up from its sentences' (see `mean`)."""
         per_text = [WORDS.findall(text)[:MAX_WORDS_PER_TEXT] for text in texts]
-        self._learn(list({w for words in per_text for w in words}))
+        self._learn(sorted({w for words in per_text for w in words}))
         rows = [self._rows[w] for words in per_text for w in words]
         sizes = np.asarray([len(words) for words in per_text])
         out = np.zeros((len(texts), self.table.shape[1] + 1), dtype=np.float32)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -304,3 +305,17 @@ def test_importing_the_model_leaves_logging_alone() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["0", str(logging.WARNING)]
+
+
+def test_a_text_vector_does_not_depend_on_what_the_process_read_before() -> None:
+    """Workers and an inline crawl read pages in different orders: a word's tokens,
+    learned once per process, must not depend on the words learned with it."""
+    from pipelines.semantic import Encoder
+
+    first, second = Encoder(), Encoder()
+    # New words are tokenized together: "640" (no piece of its own for the space before
+    # it) first in one batch, last in the other.
+    first._learn(["640", "Qwertzuiop", "“"])
+    second._learn(["“", "Qwertzuiop", "640"])
+    probe = ["Rule 640 applies to 2,000 “naïve” Qwertzuiop drafts"]
+    assert np.array_equal(first.texts(probe), second.texts(probe))
