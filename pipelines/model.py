@@ -160,11 +160,19 @@ class Extracted:
         return len(self.text.split())
 
 
+# How a tag was made: by the rules of data/taxonomy.yaml, by the semantic layer over the
+# exemplars of data/exemplars.yaml, or by both.
+METHODS = ("rules", "semantic", "both")
+
+
 @dataclass
 class TopicTag:
     slug: str
-    score: float
-    evidence: list[str]
+    score: float  # the rules' score; 0 when only the semantic layer proposed the topic
+    evidence: list[str]  # the phrases that earned it under the rules
+    method: str = "rules"  # one of METHODS
+    vote: float | None = None  # the semantic layer's vote, 0 to 1, when it proposed it
+    passages: list[str] = field(default_factory=list)  # its sentences closest to exemplars
 
 
 @dataclass
@@ -181,14 +189,28 @@ class Tagging:
     ai_evidence: list[str] = field(default_factory=list)
     topics: list[TopicTag] = field(default_factory=list)
     entities: list[EntityMention] = field(default_factory=list)
+    ai_method: str | None = None  # one of METHODS when is_ai, else None
+    ai_vote: float | None = None  # the semantic layer's AI vote, when it counted
+    ai_passages: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "is_ai": self.is_ai,
             "relevance": self.relevance,
+            "ai_method": self.ai_method,
             "ai_evidence": self.ai_evidence,
+            "ai_vote": self.ai_vote,
+            "ai_passages": self.ai_passages,
             "topics": [
-                {"slug": t.slug, "score": t.score, "evidence": t.evidence} for t in self.topics
+                {
+                    "slug": t.slug,
+                    "method": t.method,
+                    "score": t.score,
+                    "evidence": t.evidence,
+                    "vote": t.vote,
+                    "passages": t.passages,
+                }
+                for t in self.topics
             ],
             "entities": [
                 {"kind": e.kind, "name": e.name, "mentions": e.mentions} for e in self.entities

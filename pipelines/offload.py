@@ -34,8 +34,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # Imported once by the fork server, so each worker starts warm (trafilatura and lxml
-# take most of a second to import).
-PRELOAD = ["pipelines.process"]
+# take most of a second to import; pipelines.warm loads the taxonomy and the semantic
+# layer's model, another half second).
+PRELOAD = ["pipelines.process", "pipelines.warm"]
 JOIN_SECONDS = 2.0
 
 
@@ -61,9 +62,13 @@ def _start_worker(owner: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
+    from pipelines.semantic import load_classifier
     from pipelines.tagging import load_taxonomy
 
-    load_taxonomy()  # compile the default taxonomy once per worker, not per page
+    # The default taxonomy and the embedding model with its exemplar vectors, once per
+    # worker, not per page: already in memory when the fork server loaded them
+    # (pipelines.warm), else loaded here; an exemplars file edited since is reloaded.
+    load_classifier(tuple(t.slug for t in load_taxonomy().topics))
 
 
 def _exit_with(owner: int) -> None:

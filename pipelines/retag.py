@@ -1,4 +1,5 @@
-"""Re-apply the current taxonomy to stored articles (`aitrack retag`)."""
+"""Re-apply tagging to stored articles (`aitrack retag`): the rules of the current
+taxonomy and the semantic layer over the current exemplars (data/exemplars.yaml)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.store import open_db, sync_topics, write_tags
+from pipelines.semantic import EXEMPLARS_PATH, load_classifier
+from pipelines.store import open_db, sync_topics, tag_columns, write_tags
 from pipelines.tagging import load_taxonomy, tag_text
 
 BATCH = 200
@@ -20,13 +22,19 @@ class RetagChanges:
     removed: Counter[str] = field(default_factory=Counter)
 
 
-def retag_database(db_path: str | Path, taxonomy_path: str | Path | None = None) -> RetagChanges:
+def retag_database(
+    db_path: str | Path,
+    taxonomy_path: str | Path | None = None,
+    exemplars_path: str | Path = EXEMPLARS_PATH,
+) -> RetagChanges:
     """Tag every stored article again; one transaction per batch of articles.
 
     Side effects: rewrites `article_topics`, `article_entities`, `topics` and the
-    `is_ai`, `relevance` and `topics` columns of `articles`.
+    tagging columns of `articles` (`is_ai`, `relevance`, `topics`, `ai_method`,
+    `ai_evidence`, `ai_passages`).
     """
     taxonomy = load_taxonomy(taxonomy_path) if taxonomy_path else load_taxonomy()
+    classifier = load_classifier(tuple(t.slug for t in taxonomy.topics), exemplars_path)
     db = open_db(db_path)
     sync_topics(db, taxonomy)
     changes = RetagChanges()
@@ -39,19 +47,12 @@ def retag_database(db_path: str | Path, taxonomy_path: str | Path | None = None)
         ).fetchall()
         with db.atomic():
             for article_id, title, body, old_topics in rows:
-                tags = tag_text(title or "", body or "", taxonomy=taxonomy)
+                tags = tag_text(title or "", body or "", taxonomy=taxonomy, classifier=classifier)
                 before = set(json.loads(old_topics or "[]"))
                 after = {t.slug for t in tags.topics}
                 changes.added.update(after - before)
                 changes.removed.update(before - after)
-                db["articles"].update(
-                    article_id,
-                    {
-                        "is_ai": int(tags.is_ai),
-                        "relevance": tags.relevance,
-                        "topics": json.dumps([t.slug for t in tags.topics]),
-                    },
-                )
+                db["articles"].update(article_id, tag_columns(tags))
                 write_tags(db, article_id, tags)
                 changes.articles += 1
     db.close()

@@ -27,6 +27,7 @@ import yaml
 
 from pipelines import DATA
 from pipelines.model import EntityMention, Hints, Tagging, TopicTag
+from pipelines.semantic import AI, Classifier, Proposal, load_classifier
 
 __all__ = ["EntityMention", "Tagging", "TopicTag", "load_taxonomy", "tag_text"]
 
@@ -109,7 +110,9 @@ def compile_term(phrase: str) -> re.Pattern[str]:
     - A term with two or more capitals ("AI", "FTC", "AI Act") matches case-sensitively
       and only takes a plural "s": "AI" must not match "ai" in other words or languages.
       It may start a hyphenated compound ("AI-generated").
-    - Otherwise case-insensitive, and the last word may take s/es/ed/d/ing.
+    - Otherwise case-insensitive, and the last word may take a plural s/es. Other forms
+      are terms of their own ("settled"): letting every term take ed/ing made "bill"
+      match "billed", "rule" match "ruled" and "court" match "courted".
     """
     # Words of a phrase may be separated by any spacing, but not by a paragraph break.
     if phrase.endswith("*"):
@@ -119,7 +122,7 @@ def compile_term(phrase: str) -> re.Pattern[str]:
     if sum(c.isupper() for c in phrase) >= 2:
         # "AI-written" and "AI-powered" mention AI; "OpenAI" and "THAI" do not.
         return re.compile(rf"(?<![\w-]){core}s?(?!\w)")
-    return re.compile(rf"(?<![\w-]){core}(?:s|es|ed|d|ing)?(?![\w])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w-]){core}(?:s|es)?(?![\w])", re.IGNORECASE)
 
 
 def load_taxonomy(path: str | Path = TAXONOMY_PATH) -> Taxonomy:
@@ -293,9 +296,19 @@ def split_paragraphs(title: str, body: str) -> list[str]:
 
 
 def tag_text(
-    title: str, body: str, hints: Hints | None = None, taxonomy: Taxonomy | None = None
+    title: str,
+    body: str,
+    hints: Hints | None = None,
+    taxonomy: Taxonomy | None = None,
+    classifier: Classifier | None = None,
+    semantic: bool = True,
 ) -> Tagging:
     """Tag one document: AI relevance, topics with evidence, and named entities.
+
+    Two layers, unioned: the rules of the taxonomy (precise, with the phrases that earned
+    each tag) and, unless `semantic` is False, the semantic layer over the exemplars
+    (`pipelines.semantic`), which proposes what a paraphrase hides from the rules, with
+    the sentences closest to the exemplars as evidence. Every tag says which made it.
 
     Only the title and body are read, so every evidence phrase can be found in the
     stored article: the index's summary in `hints` is deliberately not scored, since a
@@ -303,11 +316,23 @@ def tag_text(
     """
     taxonomy = taxonomy or load_taxonomy()
     title = title or (hints.title if hints and hints.title else "")
-    doc = Document(split_paragraphs(title, body), taxonomy.keys)
-
+    paragraphs = split_paragraphs(title, body)
+    doc = Document(paragraphs, taxonomy.keys)
     ai_hits = _find_hits(taxonomy.ai, doc)
     ai_score, ai_evidence = _score(ai_hits)
-    is_ai = ai_score >= taxonomy.ai.threshold
+    rules_ai = ai_score >= taxonomy.ai.threshold and _enough_evidence(ai_hits, taxonomy.ai)
+    proposals: dict[str, Proposal] = {}
+    if semantic and ai_hits:  # without an AI term neither AI nor a topic can follow
+        classifier = classifier or load_classifier(tuple(t.slug for t in taxonomy.topics))
+        proposals = classifier.propose(paragraphs)
+    # The semantic vote makes an article about AI only where it names some AI term that
+    # the rules found too weak on its own ("bot", "algorithm", "Sora"): without one, a
+    # story on a singer's albums or a privacy law resembles the AI stories of the
+    # exemplars closely enough to be voted in (measured on the development part).
+    semantic_ai = AI in proposals and bool(ai_hits)
+    is_ai = rules_ai or semantic_ai
+    # Relevance stays the rules' measure of how much the text is about AI: the vote says
+    # what the text resembles, and nearly everything resembles the AI exemplars somewhat.
     relevance = round(min(1.0, ai_score / (2 * taxonomy.ai.threshold)), 3)
     ai_paragraphs = {h.paragraph for h in ai_hits}
 
@@ -317,19 +342,47 @@ def tag_text(
         if rules.requires_ai and not is_ai:
             continue
         hits = _find_hits(rules, doc)
+        proposal = proposals.get(topic.slug)
+        # In a long text, resembling a topic's exemplars is not enough on its own: the
+        # rules must have seen some term of the topic where the vote came from. A long
+        # page has many paragraphs, and one of them resembles something by chance; a
+        # page about a topic uses at least one of its words.
+        if (
+            proposal
+            and proposal.paragraphs
+            and not {h.paragraph for h in hits} & set(proposal.paragraphs)
+        ):
+            proposal = None
         if rules.context_ai:
             hits = [h for h in hits if _near_ai(h.paragraph, ai_paragraphs)]
         score, evidence = _score(hits)
-        if score >= rules.threshold and _enough_evidence(hits, rules):
-            topics.append(TopicTag(topic.slug, score, evidence))
-    topics.sort(key=lambda t: -t.score)
+        by_rules = score >= rules.threshold and _enough_evidence(hits, rules)
+        if by_rules or proposal:
+            topics.append(
+                TopicTag(
+                    topic.slug,
+                    score if by_rules else 0.0,
+                    evidence if by_rules else [],
+                    method=_method(by_rules, proposal is not None),
+                    vote=proposal.vote if proposal else None,
+                    passages=proposal.evidence if proposal else [],
+                )
+            )
+    topics.sort(key=lambda t: (-t.score, -(t.vote or 0)))
     return Tagging(
         is_ai=is_ai,
         relevance=relevance,
         ai_evidence=ai_evidence,
         topics=topics,
         entities=find_entities(doc, taxonomy),
+        ai_method=_method(rules_ai, semantic_ai) if is_ai else None,
+        ai_vote=proposals[AI].vote if AI in proposals else None,
+        ai_passages=proposals[AI].evidence if semantic_ai else [],
     )
+
+
+def _method(by_rules: bool, by_semantic: bool) -> str:
+    return "both" if by_rules and by_semantic else "rules" if by_rules else "semantic"
 
 
 def _enough_evidence(hits: list[_Hit], rules: Rules) -> bool:

@@ -142,6 +142,9 @@ def site_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "is_ai": 1,
             "relevance": 1.0,
             "topics": '["regulation"]',
+            "ai_method": "both",
+            "ai_evidence": json.dumps(["AI", "artificial intelligence"]),
+            "ai_passages": json.dumps(["about AI regulation and the AI Act, which lawmakers"]),
             "published_at": "2026-01-02T03:04:05+00:00",
             "published_day": "2026-01-02",
             "first_seen_at": "2026-01-02T03:04:05+00:00",
@@ -153,6 +156,15 @@ def site_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "topic": "regulation",
             "score": 9.0,
             "evidence": json.dumps(["AI Act", "<script>", "lawmakers"]),
+            "method": "both",
+            "vote": 0.8,
+            # A sentence of the semantic layer holding a hostile tag and a rule phrase.
+            "passages": json.dumps(
+                [
+                    "Regulators said the <script>window.__xss = 3</script> artificial "
+                    "intelligence rules apply now."
+                ]
+            ),
         }
     )
     db["article_revisions"].insert(

@@ -57,6 +57,18 @@ def test_meta_tags_beat_the_url() -> None:
     assert out.summary == "Meta description."
 
 
+@pytest.mark.parametrize(
+    "furniture",
+    ["By About the author", "A Notice by the Patent; Trademark Office on", "About the author"],
+)
+def test_furniture_is_not_taken_for_an_author(furniture: str) -> None:
+    """Journalists saw these as bylines; the next candidate (the feed's) is used instead."""
+    head = f'<meta name="author" content="{furniture}">'
+    out = extract_article(page(head), "https://example.org/a", Hints(author="By Ida Feed"))
+    assert out.author == "Ida Feed"
+    assert out.provenance["author"] == "feed"
+
+
 def test_the_url_beats_the_page_text() -> None:
     out = extract_article(
         page(body_extra="<p>Posted March 3, 2019</p>"), "https://example.org/2021/06/15/a.html"

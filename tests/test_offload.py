@@ -61,6 +61,20 @@ def _fetched(url: str):
     return item
 
 
+def _classifier_loads() -> tuple[int, int]:
+    from pipelines import semantic
+
+    info = semantic._load_classifier.cache_info()
+    return info.hits, info.misses
+
+
+def test_a_worker_starts_with_the_semantic_layer_loaded(pool) -> None:
+    """The fork server loaded the model and exemplars (pipelines.warm): the worker's
+    own start found them in memory instead of loading them while the crawl waited."""
+    hits, misses = asyncio.run(pool.run(_classifier_loads))
+    assert misses == 1 and hits >= 1
+
+
 def test_an_extraction_error_in_a_worker_reaches_the_caller(pool) -> None:
     with pytest.raises(ExtractionError):
         asyncio.run(pool.run(extract_article, "<html><body></body></html>", "u"))

@@ -8,6 +8,7 @@ column, and the security promises: read-only, SQL time limit, crawled text escap
 from __future__ import annotations
 
 import html
+import importlib.util
 import random
 import re
 import shutil
@@ -208,6 +209,46 @@ async def test_crawled_markup_is_shown_as_text_everywhere(site) -> None:
     assert "window.__xss = 3&lt;/script&gt;" in page
     # The evidence "<script>" is highlighted as text, not inserted as a tag.
     assert "&lt;script&gt;</mark>" in page
+
+
+async def test_article_page_underlines_semantic_passages_and_marks_ai_evidence(site) -> None:
+    page = (await site.client.get("/article/00000000000000aa")).text
+    assert '<span class="passage topic-regulation"' in page
+    assert '<span class="passage topic-ai"' in page
+    assert "by both" in page and "semantic vote 0.8" in page
+    # The rule phrase inside the passage is still marked, and still escaped.
+    passage = page[page.index('<span class="passage topic-regulation"') :]
+    passage = passage[: passage.index("</span>")]
+    assert "&lt;script&gt;</mark>" in passage and "<script>" not in passage
+    assert '<mark class="evidence topic-ai"' in page
+
+
+def test_evidence_is_marked_only_as_whole_words() -> None:
+    plugin = load_plugin()
+    html = str(
+        plugin.highlight_evidence("An unlawful law, lawfully made.", [("regulation", "law")])
+    )
+    assert html.count("<mark") == 1
+    assert '<mark class="evidence topic-regulation" title="regulation">law</mark>,' in html
+    # A phrase that would cross the edge of a passage is left unmarked; inside, marked.
+    html = str(
+        plugin.highlight_evidence(
+            "Rules passed. The law applies.",
+            [("regulation", "passed. The"), ("regulation", "law")],
+            [("labor", "The law applies.")],
+        )
+    )
+    assert "passed. The</mark>" not in html
+    assert '<span class="passage topic-labor"' in html and ">law</mark>" in html
+
+
+def load_plugin():
+    spec = importlib.util.spec_from_file_location(
+        "aitrack_site_plugin", ROOT / "data" / "datasette" / "plugins" / "aitrack_site.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 async def test_unknown_article_is_404(site) -> None:

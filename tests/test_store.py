@@ -9,7 +9,7 @@ import pytest
 import sqlite_utils
 
 from pipelines.dedupe import find_cluster
-from pipelines.model import Article, Hints
+from pipelines.model import METHODS, Article, Hints
 from pipelines.process import process_page
 from pipelines.retag import retag_database
 from pipelines.store import open_db, store_article, sync_topics
@@ -118,21 +118,40 @@ def test_a_failing_write_leaves_no_partial_article(db) -> None:
     assert db["article_entities"].count == 0
 
 
-def test_retag_applies_an_edited_taxonomy(db, tmp_path) -> None:
+def test_retag_applies_an_edited_taxonomy_and_edited_exemplars(db, tmp_path) -> None:
     import yaml
 
     from crawlers import DATA
 
+    path = db.conn.execute("pragma database_list").fetchone()[2]
     store(db, make_item("https://example.org/a"))
+    methods = dict(db.execute("select topic, method from article_topics").fetchall())
+    assert methods.get("litigation") in ("rules", "both")
     doc = yaml.safe_load((DATA / "taxonomy.yaml").read_text(encoding="utf-8"))
     doc["topics"]["litigation"]["threshold"] = 10_000
     edited = tmp_path / "taxonomy.yaml"
     edited.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    changes = retag_database(db.conn.execute("pragma database_list").fetchone()[2], edited)
+    # Exemplars without a single litigation item: neither layer can give the topic now.
+    exemplars = yaml.safe_load((DATA / "exemplars.yaml").read_text(encoding="utf-8"))
+    kept = tmp_path / "exemplars.yaml"
+    kept.write_text(
+        yaml.safe_dump([e for e in exemplars if "litigation" not in e["topics"]]), encoding="utf-8"
+    )
+    changes = retag_database(path, edited, kept)
     assert changes.articles == 1
     assert changes.removed["litigation"] == 1
-    db2 = sqlite_utils.Database(db.conn.execute("pragma database_list").fetchone()[2])
+    db2 = sqlite_utils.Database(path)
     assert (
         db2.execute("select count(*) from article_topics where topic='litigation'").fetchone()[0]
         == 0
     )
+    # Every row says which layer made it, and a semantic tag keeps its sentences.
+    for method, evidence, vote, passages in db2.execute(
+        "select method, evidence, vote, passages from article_topics"
+    ).fetchall():
+        assert method in METHODS
+        assert (method == "semantic") == (json.loads(evidence) == [])
+        assert (vote is None) == (method == "rules")
+        assert (method == "rules") == (json.loads(passages) == [])
+    row = db2.execute("select is_ai, ai_method, ai_evidence from articles").fetchone()
+    assert row[0] == 1 and row[1] in METHODS and json.loads(row[2])

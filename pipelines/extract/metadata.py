@@ -133,10 +133,10 @@ def combine(url: str, page: PageMeta, hints: Hints, tree: Any) -> Extracted:
     out.author = pick(
         "author",
         [
-            ("jsonld", _jsonld_names(ld.get("author"))),
-            ("meta", _not_url(meta.get("author") or meta.get("article:author"))),
-            ("text", from_page(lambda t: _text(trafilatura_metadata.extract_author(t)))),
-            (index, hints.author),
+            ("jsonld", _byline(_jsonld_names(ld.get("author")))),
+            ("meta", _byline(_not_url(meta.get("author") or meta.get("article:author")))),
+            ("text", from_page(lambda t: _byline(trafilatura_metadata.extract_author(t)))),
+            (index, _byline(hints.author)),
         ],
     )
     out.summary = pick(
@@ -323,6 +323,23 @@ def _jsonld_image(value: Any) -> str | None:
     if isinstance(value, list) and value:
         return _jsonld_image(value[0])
     return None
+
+
+# What page furniture looks like when taken for a byline: a label ("About the author"), a
+# document's description ("A Notice by the Patent and Trademark Office on <date>"), or a
+# phrase cut off after a joining word ("... Office on"). None of these is anyone's name.
+NOT_A_BYLINE = re.compile(
+    r"^(?:about\b|an?\s+\w+\s+by\b)|\babout the author\b|[\s;,](?:on|by|of|and|the|for)$|[;,]$",
+    re.IGNORECASE,
+)
+
+
+def _byline(value: str | None) -> str | None:
+    """An author as a name: a leading "By" dropped, and furniture refused (None)."""
+    value = _text(value)
+    if value:
+        value = re.sub(r"^by\s+", "", value, flags=re.IGNORECASE)
+    return None if not value or NOT_A_BYLINE.search(value) else value
 
 
 def _not_url(value: str | None) -> str | None:

@@ -4,7 +4,13 @@
 topics, `runs` the run bookkeeping and `retry` what a locked or full database means.
 """
 
-from pipelines.store.articles import entity_id, store_article, touch_article, write_tags
+from pipelines.store.articles import (
+    entity_id,
+    store_article,
+    tag_columns,
+    touch_article,
+    write_tags,
+)
 from pipelines.store.catalog import sync_sources, sync_topics
 from pipelines.store.retry import classify_db_error, store_with_retry
 from pipelines.store.runs import finish_run, mark_abandoned_runs, record_source_health, start_run
@@ -23,6 +29,7 @@ __all__ = [
     "store_with_retry",
     "sync_sources",
     "sync_topics",
+    "tag_columns",
     "touch_article",
     "write_tags",
 ]

@@ -76,9 +76,7 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
                 "summary": ex.summary,
                 "body": ex.text,
                 "word_count": ex.word_count,
-                "is_ai": int(tags.is_ai),
-                "relevance": tags.relevance,
-                "topics": json.dumps([t.slug for t in tags.topics]),
+                **tag_columns(tags),
                 "image": ex.image,
                 "site_name": ex.site_name,
                 "cluster_id": item.cluster_id,
@@ -122,6 +120,18 @@ def record_finder(
     )
 
 
+def tag_columns(tags: Tagging) -> dict[str, Any]:
+    """The columns of `articles` that tagging fills (the crawl and `aitrack retag`)."""
+    return {
+        "is_ai": int(tags.is_ai),
+        "relevance": tags.relevance,
+        "topics": json.dumps([t.slug for t in tags.topics]),
+        "ai_method": tags.ai_method,
+        "ai_evidence": json.dumps(tags.ai_evidence, ensure_ascii=False),
+        "ai_passages": json.dumps(tags.ai_passages, ensure_ascii=False),
+    }
+
+
 def write_tags(db: sqlite_utils.Database, article_id: str, tags: Tagging) -> None:
     """Replace an article's topic and entity rows (call inside a transaction).
 
@@ -131,9 +141,18 @@ def write_tags(db: sqlite_utils.Database, article_id: str, tags: Tagging) -> Non
     db.execute("delete from article_topics where article_id = ?", [article_id])
     db.execute("delete from article_entities where article_id = ?", [article_id])
     db.conn.executemany(
-        "insert into article_topics (article_id, topic, score, evidence) values (?, ?, ?, ?)",
+        "insert into article_topics (article_id, topic, score, evidence, method, vote, passages)"
+        " values (?, ?, ?, ?, ?, ?, ?)",
         [
-            (article_id, t.slug, t.score, json.dumps(t.evidence, ensure_ascii=False))
+            (
+                article_id,
+                t.slug,
+                t.score,
+                json.dumps(t.evidence, ensure_ascii=False),
+                t.method,
+                t.vote,
+                json.dumps(t.passages, ensure_ascii=False),
+            )
             for t in tags.topics
         ],
     )

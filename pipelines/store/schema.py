@@ -249,6 +249,20 @@ def m006_feed_authors(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m007_tag_methods(db: sqlite_utils.Database) -> None:
+    # Issue 15: tags come from the rules, the semantic layer or both; each keeps the method,
+    # the semantic vote and the sentences that carried it, and so does AI relevance.
+    # Earlier rows were all made by the rules.
+    db["article_topics"].add_column("method", str, not_null_default="rules")
+    db["article_topics"].add_column("vote", float)
+    db["article_topics"].add_column("passages", str)
+    db["articles"].add_column("ai_method", str)
+    db["articles"].add_column("ai_evidence", str)
+    db["articles"].add_column("ai_passages", str)
+    db.execute("update articles set ai_method = 'rules' where is_ai = 1")
+
+
 def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Database:
     """Open (creating if needed) a database and bring its schema up to date.
 

@@ -48,30 +48,76 @@ def highlight_markers(value: str) -> Markup:
     return Markup(text.replace(SNIPPET_OPEN, "<mark>").replace(SNIPPET_CLOSE, "</mark>"))
 
 
-def highlight_evidence(text: str, phrases: list[tuple[str, str]]) -> Markup:
-    """Escaped text with every occurrence of each (topic, phrase) wrapped in <mark>.
+def highlight_evidence(
+    text: str,
+    phrases: list[tuple[str, str]],
+    passages: list[tuple[str, str]] | None = None,
+) -> Markup:
+    """Escaped text with each (topic, phrase) of the rules wrapped in <mark>, and each
+    (topic, sentence) the semantic layer chose wrapped in a <span class="passage">.
 
-    Where phrases overlap, the longer one wins; the text is escaped segment by segment.
+    A phrase is marked only where it stands as whole words: "law" is evidence, the "law"
+    inside "unlawful" is not. Where phrases overlap the longer wins, and a phrase is
+    marked inside a passage but never across its edge. Escaped segment by segment.
     """
-    spans: list[tuple[int, int, str]] = []
-    for topic, phrase in phrases:
-        if not phrase:
-            continue
-        for match in re.finditer(re.escape(phrase), text):
-            spans.append((match.start(), match.end(), topic))
-    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    sentences = _spans(text, passages or [], whole_words=False)
+    marks = [
+        m
+        for m in _spans(text, phrases, whole_words=True)
+        if not any(m[0] < edge < m[1] for s in sentences for edge in s[:2])
+    ]
     out, position = [], 0
-    for start, end, topic in spans:
-        if start < position:
-            continue
-        out.append(escape(text[position:start]))
+    for start, end, topic in sentences:
+        out.append(_marked(text, position, start, marks))
         out.append(
-            Markup('<mark class="evidence topic-{}" title="{}">{}</mark>').format(
-                topic, topic, text[start:end]
+            Markup('<span class="passage topic-{}" title="{}: closest to its exemplars">').format(
+                topic, topic
             )
         )
+        out.append(_marked(text, start, end, marks))
+        out.append(Markup("</span>"))
         position = end
-    out.append(escape(text[position:]))
+    out.append(_marked(text, position, len(text), marks))
+    return Markup("").join(out)
+
+
+def _spans(
+    text: str, items: list[tuple[str, str]], whole_words: bool
+) -> list[tuple[int, int, str]]:
+    """Where each (topic, phrase) occurs, without overlaps (the longer first)."""
+    found = []
+    for topic, phrase in items:
+        if not phrase:
+            continue
+        pattern = re.escape(phrase)
+        # Whole words: no word character may continue the phrase's first or last word.
+        if whole_words and re.match(r"\w", phrase):
+            pattern = rf"(?<!\w){pattern}"
+        if whole_words and re.search(r"\w$", phrase):
+            pattern = rf"{pattern}(?!\w)"
+        found.extend((m.start(), m.end(), topic) for m in re.finditer(pattern, text))
+    found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    kept: list[tuple[int, int, str]] = []
+    for span in found:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, str]]) -> Markup:
+    """text[start:end], escaped, with the marks that lie inside it."""
+    out, position = [], start
+    for m_start, m_end, topic in marks:
+        if m_start < start or m_end > end:
+            continue
+        out.append(escape(text[position:m_start]))
+        out.append(
+            Markup('<mark class="evidence topic-{}" title="{}">{}</mark>').format(
+                topic, topic, text[m_start:m_end]
+            )
+        )
+        position = m_end
+    out.append(escape(text[position:end]))
     return Markup("").join(out)
 
 
@@ -168,16 +214,23 @@ async def article_page(datasette: Any, request: Any) -> Response:
         dict(r)
         for r in (
             await db.execute(
-                "select t.topic, t.score, t.evidence, tp.name from article_topics t "
-                "left join topics tp on tp.slug = t.topic where t.article_id = ? "
-                "order by t.score desc",
+                "select t.topic, t.score, t.evidence, t.method, t.vote, t.passages, tp.name "
+                "from article_topics t left join topics tp on tp.slug = t.topic "
+                "where t.article_id = ? order by t.score desc, t.vote desc",
                 [article_id],
             )
         ).rows
     ]
     for topic in topics:
         topic["evidence"] = json.loads(topic["evidence"] or "[]")
+        topic["passages"] = json.loads(topic["passages"] or "[]")
+    article["ai_evidence"] = json.loads(article.get("ai_evidence") or "[]")
+    article["ai_passages"] = json.loads(article.get("ai_passages") or "[]")
+    # AI relevance is highlighted like a topic, under the name "ai".
     phrases = [(t["topic"], phrase) for t in topics for phrase in t["evidence"]]
+    phrases += [("ai", phrase) for phrase in article["ai_evidence"]]
+    passages = [(t["topic"], sentence) for t in topics for sentence in t["passages"]]
+    passages += [("ai", sentence) for sentence in article["ai_passages"]]
     entities = [
         dict(r)
         for r in (
@@ -199,10 +252,12 @@ async def article_page(datasette: Any, request: Any) -> Response:
             )
         ).rows
     ]
-    paragraphs = [highlight_evidence(p, phrases) for p in (article["body"] or "").split("\n\n")]
+    paragraphs = [
+        highlight_evidence(p, phrases, passages) for p in (article["body"] or "").split("\n\n")
+    ]
     context = {
         "article": article,
-        "title_html": highlight_evidence(article["title"] or "(untitled)", phrases),
+        "title_html": highlight_evidence(article["title"] or "(untitled)", phrases, passages),
         "paragraphs": paragraphs,
         "topics": topics,
         "entities": entities,

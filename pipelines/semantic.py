@@ -1,0 +1,387 @@
+"""The semantic layer of tagging: topics and AI relevance from labeled exemplars.
+
+The rules of data/taxonomy.yaml are precise but only know the words they list, so a
+paraphrase ("takes Stability AI to court", "paid less than $2 an hour") slips past them.
+This layer compares the meaning of a text with the labeled items of data/exemplars.yaml
+and proposes the topics of the most similar ones:
+
+- Texts become vectors with wordllama's static embedding (256 dimensions, shipped in its
+  wheel, loaded once per process and never downloaded): the mean of the token vectors.
+- A vector votes with its k nearest exemplars: each topic gets the share of their
+  cosine similarity carried by exemplars labeled with it (0 to 1).
+- A document is voted on as a whole (short wire items) and paragraph by paragraph (a
+  long article may give one topic a single paragraph); a paragraph needs a stronger vote.
+- Evidence is the sentences most similar to an exemplar of the topic, so a reader sees
+  which part of the article the tag came from.
+
+A journalist teaches it a new paraphrase by adding a labeled item to data/exemplars.yaml;
+nothing else needs training. `pipelines.tagging.tag_text` unions this layer with the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import yaml
+
+from pipelines import DATA
+
+
+def _import_wordllama() -> ModuleType:
+    """Import wordllama without its side effect: its inference module calls
+    logging.basicConfig(INFO) on import, which would print every library's INFO lines.
+
+    Imported only when the model is loaded: a crawl's own process never needs it (its
+    workers do, and the pool's fork server loads it once for them: pipelines.warm)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    import wordllama
+
+    root.setLevel(level)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    return wordllama
+
+
+EXEMPLARS_PATH = DATA / "exemplars.yaml"
+AI = "ai"  # the label column for AI relevance, next to the topic slugs
+
+# Tuned on the development part only (data/exemplars.yaml, leave-one-out): see
+# docs/tagging.md. The test part (tests/fixtures/tagging/) never informed them.
+K = 5
+DOC_THRESHOLD = 0.4  # a topic's vote over the whole text
+# Topics whose vote at 0.4 added forbidden tags on the development part and no found
+# ones (the figures are in docs/tagging.md): a clearer vote is asked of them.
+TOPIC_THRESHOLDS: dict[str, float] = {"regulation": 0.5, "antitrust": 0.5}
+PARAGRAPH_THRESHOLD = 0.8  # a topic's vote over one paragraph of a longer text, where
+# the rules found some term of the topic in that paragraph (see tagging.tag_text)
+AI_THRESHOLD = 0.6  # is_ai from the vote, for a text with some AI term (too weak alone)
+EVIDENCE_SENTENCES = 2
+MAX_WORDS_PER_TEXT = 20_000  # a very long page is embedded up to here
+
+# Words and runs of punctuation apart, so "court." is the known word "court" and ".".
+WORDS = re.compile(r"\w+|[^\w\s]+")
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+
+
+class ExemplarError(ValueError):
+    """data/exemplars.yaml is malformed; the message names the item and field."""
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    id: str
+    title: str
+    body: str
+    is_ai: bool
+    topics: frozenset[str]
+
+
+def load_exemplars(path: str | Path = EXEMPLARS_PATH) -> list[Exemplar]:
+    # libyaml's loader where PyYAML has it: the pure-Python one took most of a worker's
+    # start (0.4 s for 429 items, while the crawl waits for its first pages).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
+    if not isinstance(doc, list):
+        raise ExemplarError(f"{path}: expected a list of labeled items")
+    exemplars = []
+    for n, item in enumerate(doc):
+        where = f"{path}: item {n + 1} ({item.get('id') if isinstance(item, dict) else '?'})"
+        if not isinstance(item, dict) or not item.get("id") or not item.get("title"):
+            raise ExemplarError(f"{where}: needs 'id', 'title', 'body', 'is_ai' and 'topics'")
+        topics = item.get("topics") or []
+        if not isinstance(topics, list):
+            raise ExemplarError(f"{where}: 'topics' must be a list of topic slugs")
+        exemplars.append(
+            Exemplar(
+                id=str(item["id"]),
+                title=str(item["title"]),
+                body=str(item.get("body") or ""),
+                is_ai=bool(item.get("is_ai")),
+                topics=frozenset(topics),
+            )
+        )
+    return exemplars
+
+
+# -- the embedding ------------------------------------------------------------------------
+
+
+class Encoder:
+    """wordllama's token vectors and tokenizer, read from the installed package.
+
+    Pooling is done here rather than by `WordLlamaInference.embed`, so that a document is
+    read once and any span of it (a sentence, a paragraph, the whole) is the mean of its
+    tokens' vectors. Each word's tokens are summed once and remembered: the tokenizer
+    gives a word the same tokens alone as in a sentence (it cuts at spaces), and running
+    it over every page cost more than all the rest of tagging."""
+
+    MAX_WORDS = 60_000  # remembered words (60 MB); past this, back to the vocabulary's
+
+    def __init__(self) -> None:
+        wordllama = _import_wordllama()
+        # The wheel ships its weights and tokenizer; pointing cache_dir at the package
+        # (whose own lookup wants a `tokenizer/` folder it lacks) keeps this offline.
+        model = wordllama.WordLlama.load(
+            cache_dir=Path(wordllama.__file__).parent, disable_download=True
+        )
+        self.table: np.ndarray = np.ascontiguousarray(model.embedding, dtype=np.float32)
+        self.tokenizer = model.tokenizer
+        self.tokenizer.no_padding()  # wordllama pads batches; words are tokenized unpadded
+        self._forget()
+
+    def _forget(self) -> None:
+        """Know only the words that are one token of the vocabulary ("▁court"): most words
+        of a page, without running the tokenizer (4 µs a word)."""
+        whole = {
+            token[1:]: i
+            for token, i in self.tokenizer.get_vocab().items()
+            if token.startswith("▁") and token[1:].isalpha()
+        }
+        self._rows: dict[str, int] = {word: n for n, word in enumerate(whole)}
+        # Per word, its tokens' vectors summed, then how many tokens: a text's totals are
+        # the sums of its words' rows.
+        self._totals = np.hstack(
+            [self.table[list(whole.values())], np.ones((len(whole), 1), dtype=np.float32)]
+        )
+
+    def _learn(self, words: list[str]) -> None:
+        """Tokenize the words not known yet, in one call."""
+        new = list(dict.fromkeys(w for w in words if w not in self._rows))
+        if not new:
+            return
+        if len(self._rows) + len(new) > self.MAX_WORDS:
+            self._forget()
+        top = len(self.table) - 1
+        # One call for all of them, joined by spaces: the tokens never straddle a space, so
+        # each goes to the word its last character is in. (encode_batch would hand the
+        # words to a thread pool whose waking up cost more than the tokenizing.)
+        joined = " ".join(new)
+        starts = np.cumsum([0] + [len(w) + 1 for w in new[:-1]])
+        encoding = self.tokenizer.encode(joined, add_special_tokens=False)
+        ends = np.asarray([end for _, end in encoding.offsets], dtype=np.int64)
+        # A token belongs to the word its last character is in; a lone "▁" (the space
+        # before a word with no piece of its own, "▁" "6" "4" "0") to the word after it,
+        # which for the first word is the "▁" the tokenizer prepends (offsets 0, 0). A
+        # word's tokens must never depend on the words it was tokenized with.
+        lone = np.asarray([token == "▁" for token in encoding.tokens], dtype=bool)
+        position = np.where(lone, ends, np.maximum(ends - 1, 0))
+        word = np.minimum(np.searchsorted(starts, position, side="right") - 1, len(new) - 1)
+        totals = np.zeros((len(new), self.table.shape[1] + 1), dtype=np.float32)
+        if len(word):  # tokens come in the words' order: sum each word's run of them
+            first = np.flatnonzero(np.diff(word, prepend=-1))
+            vectors = self.table[np.minimum(encoding.ids, top)]
+            totals[word[first], :-1] = np.add.reduceat(vectors, first, axis=0)
+            totals[word[first], -1] = np.diff(np.append(first, len(word)))
+        base = len(self._rows)
+        if base + len(new) > len(self._totals):  # grow by doubling: copying is rare
+            grown = np.zeros(
+                (max(2 * len(self._totals), base + len(new)), totals.shape[1]), dtype=np.float32
+            )
+            grown[:base] = self._totals[:base]
+            self._totals = grown
+        self._totals[base : base + len(new)] = totals
+        self._rows.update((word, base + n) for n, word in enumerate(new))
+
+    def totals(self, texts: list[str]) -> np.ndarray:
+        """Per text, the sum of its tokens' vectors and, in the last column, their count:
+        a passage's totals add up from its sentences' (see `mean`)."""
+        per_text = [WORDS.findall(text)[:MAX_WORDS_PER_TEXT] for text in texts]
+        self._learn(sorted({w for words in per_text for w in words}))
+        rows = [self._rows[w] for words in per_text for w in words]
+        sizes = np.asarray([len(words) for words in per_text])
+        out = np.zeros((len(texts), self.table.shape[1] + 1), dtype=np.float32)
+        full = sizes > 0
+        if full.any():
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])[full]
+            out[full] = np.add.reduceat(self._totals[rows], starts, axis=0)
+        return out
+
+    def texts(self, texts: list[str]) -> np.ndarray:
+        return mean(self.totals(texts))
+
+
+def mean(totals: np.ndarray) -> np.ndarray:
+    """Unit vectors from totals (sums of token vectors, then their count)."""
+    return _unit(totals[:, :-1] / np.maximum(totals[:, -1:], 1))
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b, a few rows at a time. OpenBLAS runs a larger product on all its threads,
+    which sleep between pages: waking them cost 20 ms a page, a product this size 0.3 ms
+    on one thread (its threading starts above m*n*k = 262,144)."""
+    out = np.empty((a.shape[0], b.shape[1]), dtype=np.float32)
+    rows = max(1, 262_144 // max(1, b.shape[0] * b.shape[1]))
+    for start in range(0, a.shape[0], rows):
+        np.matmul(a[start : start + rows], b, out=out[start : start + rows])
+    return out
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+@lru_cache(maxsize=1)
+def encoder() -> Encoder:
+    """The embedding, loaded once per process (a worker warms it at start)."""
+    return Encoder()
+
+
+# -- the classifier -----------------------------------------------------------------------
+
+
+@dataclass
+class Passages:
+    """A document cut for the classifier: its sentences, and for each the paragraph it is
+    in (0 is the title)."""
+
+    sentences: list[str]
+    paragraph: list[int]
+
+
+def cut(paragraphs: list[str]) -> Passages:
+    """The sentences of the title and body paragraphs (as `tagging.split_paragraphs`
+    gives them), each exactly as it stands in its paragraph."""
+    sentences, where = [], []
+    for n, para in enumerate(paragraphs):
+        start = 0
+        for match in [*SENTENCE_END.finditer(para), None]:
+            end = match.start() if match else len(para)
+            sentence = para[start:end].strip()
+            if sentence:
+                sentences.append(sentence)
+                where.append(n)
+            start = match.end() if match else end
+    return Passages(sentences, where)
+
+
+@dataclass
+class Proposal:
+    """What the layer proposes for one label (a topic slug or "ai")."""
+
+    label: str
+    vote: float  # the strongest vote that carried it, 0 to 1
+    evidence: list[str] = field(default_factory=list)  # sentences, most similar first
+    # For a long text (three or more body paragraphs), the paragraphs (0 is the title)
+    # that carried the vote: all of them when the whole text's vote did, else those whose
+    # own vote did. `tag_text` then asks the rules to have seen some term of the topic
+    # there. Empty for a short text, whose paraphrase need share no word with the rules.
+    paragraphs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Classifier:
+    ids: list[str]
+    labels: list[str]  # the topic slugs, then "ai"
+    vectors: np.ndarray  # one unit vector per exemplar
+    targets: np.ndarray  # exemplars x labels, 1.0 where the exemplar has the label
+
+    def __post_init__(self) -> None:
+        # float32 and laid out for the product: a float64 or strided product cost ten
+        # times as much, more than all the rest of tagging.
+        self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        self.columns = np.ascontiguousarray(self.vectors.T)
+
+    @classmethod
+    def build(cls, exemplars: list[Exemplar], slugs: list[str]) -> Classifier:
+        labels = [*slugs, AI]
+        texts = [f"{e.title}\n{e.body}".strip() for e in exemplars]
+        targets = np.asarray(
+            [[float(s in e.topics) for s in slugs] + [float(e.is_ai)] for e in exemplars],
+            dtype=np.float32,
+        ).reshape(len(exemplars), len(labels))
+        vectors = encoder().texts(texts) if texts else np.zeros((0, encoder().table.shape[1]))
+        return cls([e.id for e in exemplars], labels, vectors, targets)
+
+    def without(self, ids: set[str]) -> Classifier:
+        """The same classifier minus some exemplars (leave-one-out evaluation)."""
+        keep = [n for n, i in enumerate(self.ids) if i not in ids]
+        return Classifier(
+            [self.ids[n] for n in keep], self.labels, self.vectors[keep], self.targets[keep]
+        )
+
+    def vote(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per query vector, each label's share of the k nearest exemplars' similarity;
+        and the similarity matrix itself (queries x exemplars)."""
+        similarity = _product(np.asarray(vectors, dtype=np.float32), self.columns)
+        k = min(K, similarity.shape[1])
+        if k == 0:
+            return np.zeros((len(vectors), len(self.labels))), similarity
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        weights = np.maximum(np.take_along_axis(similarity, nearest, axis=1), 0)
+        votes = np.einsum("qk,qkl->ql", weights, self.targets[nearest])
+        return votes / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9), similarity
+
+    def propose(self, paragraphs: list[str]) -> dict[str, Proposal]:
+        """The labels this layer gives a document, each with its vote and evidence."""
+        cuts = cut(paragraphs)
+        if not cuts.sentences or not self.ids:
+            return {}
+        sentences = encoder().totals(cuts.sentences)
+        where = np.asarray(cuts.paragraph)
+        # The whole, then (for a longer text) each body paragraph, from their sentences.
+        passages = [sentences.sum(axis=0)]
+        body = sorted(set(cuts.paragraph) - {0})
+        if len(body) >= 3:
+            passages += [sentences[where == n].sum(axis=0) for n in body]
+        votes, _ = self.vote(mean(np.vstack(passages)))
+        doc_vote, par_votes = votes[0], votes[1:]
+        proposals = {}
+        for col, label in enumerate(self.labels):
+            threshold = AI_THRESHOLD if label == AI else TOPIC_THRESHOLDS.get(label, DOC_THRESHOLD)
+            vote = float(doc_vote[col])
+            if vote >= threshold:
+                # A long text's whole vote is checked against all of its paragraphs.
+                whole = [0, *body] if len(par_votes) and label != AI else []
+                proposals[label] = Proposal(label, round(vote, 3), paragraphs=whole)
+            elif label != AI and len(par_votes):
+                strong = np.flatnonzero(par_votes[:, col] >= PARAGRAPH_THRESHOLD)
+                if len(strong):
+                    best = float(par_votes[:, col].max())
+                    carried = [body[n] for n in strong]
+                    proposals[label] = Proposal(label, round(best, 3), paragraphs=carried)
+        if proposals:
+            self._evidence(cuts, mean(sentences), proposals)
+        return proposals
+
+    def _evidence(
+        self, cuts: Passages, sentences: np.ndarray, proposals: dict[str, Proposal]
+    ) -> None:
+        """For each proposal, the sentences that lean furthest toward the exemplars with
+        its label and away from the rest: what sets the topic apart, not what every AI
+        story shares."""
+        leaning = sentences @ self.directions.T
+        for col, label in enumerate(self.labels):
+            if label in proposals:
+                order = np.argsort(-leaning[:, col])[:EVIDENCE_SENTENCES]
+                proposals[label].evidence = [cuts.sentences[n] for n in order]
+
+    @cached_property
+    def directions(self) -> np.ndarray:
+        """Per label, the mean exemplar with it minus the mean exemplar without it."""
+        out = np.zeros((len(self.labels), self.vectors.shape[1]), dtype=np.float32)
+        for col in range(len(self.labels)):
+            has = self.targets[:, col] > 0
+            if has.any() and (~has).any():
+                out[col] = self.vectors[has].mean(axis=0) - self.vectors[~has].mean(axis=0)
+        return out
+
+
+def load_classifier(slugs: tuple[str, ...], path: str | Path = EXEMPLARS_PATH) -> Classifier:
+    """The classifier over an exemplars file; cached per file, its modification time and
+    the taxonomy's topics, so a worker builds it once and an edit is picked up."""
+    path = Path(path)
+    return _load_classifier(str(path), path.stat().st_mtime_ns, slugs)
+
+
+@lru_cache(maxsize=4)
+def _load_classifier(path: str, _mtime: int, slugs: tuple[str, ...]) -> Classifier:
+    return Classifier.build(load_exemplars(path), list(slugs))
