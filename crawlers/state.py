@@ -14,8 +14,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from crawlers.items import Hints
 from pipelines.dates import DATE_ONLY_RE, now_iso
+from pipelines.model import Hints
 from pipelines.redaction import Redactor
 from pipelines.urls import article_id, canonicalize_url
 

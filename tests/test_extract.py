@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from crawlers import DATA
-from crawlers.items import Hints
 from pipelines.extract import ExtractionError, extract_article, extract_from_hints
+from pipelines.model import Hints
 from tests.conftest import demo_manifest
 
 BODY = " ".join(["The regulator published its final guidance on Tuesday."] * 12)

@@ -18,9 +18,9 @@ import sqlite_utils
 
 from crawlers import DATA, ROOT
 from crawlers.demo_server import DEMO_SITE, start_demo_server
-from crawlers.items import Hints
 from crawlers.runner import EXIT_ALREADY_RUNNING
 from crawlers.state import Stored, needs_fetch
+from pipelines.model import Hints
 from pipelines.store import open_db, record_source_health
 from tests.conftest import AITRACK, demo_manifest, run_aitrack
 

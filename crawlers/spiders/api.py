@@ -14,10 +14,10 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawlers.items import Article, Hints
 from crawlers.sources import Api
 from crawlers.spiders.base import IndexFormatError, SourceSpider, dig
 from pipelines.dates import now_iso, to_iso
+from pipelines.model import Article, Hints
 
 
 class ApiSpider(SourceSpider):

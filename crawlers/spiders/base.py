@@ -33,7 +33,6 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawlers.items import Article, Hints
 from crawlers.links import resolve_link, why_not_crawlable
 from crawlers.middlewares import NOT_MODIFIED, TruncatedResponse
 from crawlers.robots import RobotsRefusal
@@ -42,6 +41,7 @@ from crawlers.state import CrawlState, needs_fetch
 from crawlers.stats import STAT_PREFIX
 from pipelines.dates import now_iso
 from pipelines.extract import decode_html
+from pipelines.model import Article, Hints
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 BAD_LINK = "bad_link"  # failure kind of a link an index gave that cannot be fetched

@@ -15,9 +15,9 @@ from typing import Any
 import feedparser
 from scrapy.http import Response
 
-from crawlers.items import Hints
 from crawlers.spiders.base import IndexFormatError, SourceSpider
 from pipelines.dates import to_iso
+from pipelines.model import Hints
 
 TAG_RE = re.compile(r"<[^>]+>")
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from scrapy.http import Response, TextResponse
 
-from crawlers.items import Hints
 from crawlers.spiders.base import IndexFormatError, SourceSpider
+from pipelines.model import Hints
 
 
 class ListingSpider(SourceSpider):

@@ -14,9 +14,9 @@ from typing import Any
 from lxml import etree
 from scrapy.http import Response
 
-from crawlers.items import Hints
 from crawlers.spiders.base import IndexFormatError, SourceSpider
 from pipelines.dates import to_iso
+from pipelines.model import Hints
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit, uncompressed
