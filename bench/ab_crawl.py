@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.crawl import write_sources  # noqa: E402
+from bench.crawl import crawl_arguments, write_sources  # noqa: E402
 from bench.site import start_site, stop_site  # noqa: E402
 
 
@@ -33,15 +33,8 @@ def crawl(code: Path, base: str, db: Path, pages: int, concurrency: int) -> dict
     import sqlite_utils
 
     sources = write_sources(db.with_suffix(".yaml"), base, pages)
-    command = [sys.executable, "-m", "crawlers.cli", "crawl", "--quiet"]
-    command += ["--sources", str(sources), "--db", str(db)]
-    for name, value in (
-        ("AUTOTHROTTLE_ENABLED", 0),
-        ("CONCURRENT_REQUESTS", concurrency),
-        ("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency),
-        ("LOG_LEVEL", "WARNING"),
-    ):
-        command += ["-s", f"{name}={value}"]
+    command = [sys.executable, "-m", "crawlers.cli", "crawl"]
+    command += crawl_arguments(sources, db, concurrency)
     start = time.perf_counter()
     # `python -m` from `code`: its packages come before the editable install's.
     result = subprocess.run(command, cwd=code, capture_output=True, text=True)

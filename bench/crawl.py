@@ -189,19 +189,26 @@ def write_sources(path: Path, base: str, pages: int) -> Path:
     return path
 
 
-def aitrack(base: str, db: Path, pages: int, concurrency: int, *settings: str) -> dict[str, Any]:
-    """One `aitrack crawl` of the site into db; its figures from crawl_runs."""
-    import sqlite_utils
-
-    sources = write_sources(db.with_suffix(".yaml"), base, pages)
-    command = [AITRACK, "crawl", "--quiet", "--sources", str(sources), "--db", str(db)]
+def crawl_arguments(sources: Path, db: Path, concurrency: int) -> list[str]:
+    """`aitrack crawl`'s arguments for a bench run: the site's sources into db, at the
+    bench's concurrency, unthrottled and quiet."""
+    arguments = ["--quiet", "--sources", str(sources), "--db", str(db)]
     for name, value in (
         ("AUTOTHROTTLE_ENABLED", 0),
         ("CONCURRENT_REQUESTS", concurrency),
         ("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency),
         ("LOG_LEVEL", "WARNING"),
     ):
-        command += ["-s", f"{name}={value}"]
+        arguments += ["-s", f"{name}={value}"]
+    return arguments
+
+
+def aitrack(base: str, db: Path, pages: int, concurrency: int, *settings: str) -> dict[str, Any]:
+    """One `aitrack crawl` of the site into db; its figures from crawl_runs."""
+    import sqlite_utils
+
+    sources = write_sources(db.with_suffix(".yaml"), base, pages)
+    command = [AITRACK, "crawl", *crawl_arguments(sources, db, concurrency)]
     for setting in settings:
         command += ["-s", setting]
     result, wall, peak, cpu = run_measured(command)
