@@ -119,7 +119,7 @@ class BatchWriter:
         try:
             if self.db.conn.in_transaction:
                 self.db.conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:  # locked, full, a deferred constraint, corruption
             if self.db.conn.in_transaction:
                 self.db.conn.execute("ROLLBACK")
             self._lose_batch(exc)

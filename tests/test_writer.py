@@ -165,3 +165,23 @@ def test_a_barrier_reports_after_everything_before_it(path) -> None:
     assert done.wait(5)
     assert order == ["new", "new", "new", "barrier"] and count(path) == 3
     assert writer.close(5)
+
+
+def test_a_commit_that_fails_loses_the_batch_with_a_report_not_the_writer(path) -> None:
+    """A commit can fail with other errors than a lock or a full disk (here a deferred
+    foreign key, as a corrupt page or a constraint would): the batch is reported lost,
+    each article with its error, and the writer goes on with the next batch."""
+    reports: list[Written] = []
+    writer = BatchWriter(open_db(path), batch_size=10)
+    store(writer, "https://example.org/a", reports)
+    writer.db.conn.execute("PRAGMA defer_foreign_keys = ON")  # checked at COMMIT only
+    bad = make_item("https://example.org/bad", TEXT + " Another sentence.")
+    bad.source = "missing-source"
+    writer.add(writer.store(bad, None), reports.append)
+    writer.flush()
+    assert [(w.outcome, w.error_kind) for w in reports] == [("new", "db_error")] * 2
+    assert count(path) == 0
+    store(writer, "https://example.org/c", reports, TEXT + " A third.")
+    writer.flush()
+    assert count(path) == 1 and reports[-1].error is None
+    writer.close()
