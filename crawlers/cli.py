@@ -1,7 +1,9 @@
 """The `aitrack` command line. Subcommands are thin: the work lives in the modules they call.
 
 Exit status of `aitrack crawl` (cron depends on it): 0 the run succeeded, 1 some sources
-failed, 2 the run failed (or the configuration is bad, before anything was fetched).
+failed, 2 the run failed (or the configuration or database is bad, before anything was
+fetched), 3 another crawl holds the database, 130 stopped by SIGINT or SIGTERM. Every
+command exits 130 on Ctrl-C and 141 when its reader goes away.
 """
 
 from __future__ import annotations

@@ -35,8 +35,6 @@ class HostLimiter:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._delays: dict[str, float] = {}
         self._next_start: defaultdict[str, float] = defaultdict(float)
-        self.in_flight: defaultdict[str, int] = defaultdict(int)
-        self.peak: defaultdict[str, int] = defaultdict(int)
 
     def set_delay(self, netloc: str, seconds: float) -> None:
         """A host's Crawl-delay (from its robots.txt); the largest one asked wins."""
@@ -57,11 +55,8 @@ class HostLimiter:
             start_at = max(loop.time(), self._next_start[host])
             self._next_start[host] = start_at + delay  # reserve before sleeping
             await asyncio.sleep(start_at - loop.time())
-        self.in_flight[host] += 1
-        self.peak[host] = max(self.peak[host], self.in_flight[host])
 
     def release(self, host: str) -> None:
-        self.in_flight[host] -= 1
         self._slots[host].release()
 
 

@@ -214,10 +214,6 @@ class Writer:
             return False
         return True
 
-    @property
-    def backlog(self) -> int:
-        return self._queue.qsize()
-
     def close(self, timeout: float | None = None) -> bool:
         """Write what is queued, commit and close. Returns False if that did not finish
         within `timeout` seconds (the thread then goes on until the process ends)."""

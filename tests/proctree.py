@@ -3,7 +3,6 @@ command started outlives it."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -55,7 +54,3 @@ def command_line(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
-
-
-def own_pid() -> int:
-    return os.getpid()
