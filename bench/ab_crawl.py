@@ -12,45 +12,18 @@ only difference between the two rows is the project's code.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.crawl import crawl_arguments, write_sources  # noqa: E402
+from bench.crawl import aitrack  # noqa: E402
 from bench.site import start_site, stop_site  # noqa: E402
-
-
-def crawl(code: Path, base: str, db: Path, pages: int, concurrency: int) -> dict[str, Any]:
-    """One `aitrack crawl` of the site, with the project's code taken from `code`."""
-    import sqlite_utils
-
-    sources = write_sources(db.with_suffix(".yaml"), base, pages)
-    command = [sys.executable, "-m", "crawlers.cli", "crawl"]
-    command += crawl_arguments(sources, db, concurrency)
-    start = time.perf_counter()
-    # `python -m` from `code`: its packages come before the editable install's.
-    result = subprocess.run(command, cwd=code, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if result.returncode:
-        raise RuntimeError(f"crawl at {code} failed: {result.stderr[-2000:]}")
-    database = sqlite_utils.Database(db)
-    run = next(database.query("select * from crawl_runs order by id desc limit 1"))
-    source = json.loads(run["stats"])["sources"]["bench-news"]
-    database.close()
-    return {
-        "rate": source["bodies"] / run["duration_s"],
-        "stored": run["articles_new"],
-        "errors": run["errors"],
-        "wall_s": wall,
-    }
 
 
 def main() -> int:
@@ -73,7 +46,7 @@ def main() -> int:
                 order = [("base", old), ("head", ROOT)]
                 for name, code in order if n % 2 == 0 else reversed(order):
                     db = work / f"{name}-{n}.db"
-                    runs[name].append(crawl(code, base, db, args.pages, args.concurrency))
+                    runs[name].append(aitrack(base, db, args.pages, args.concurrency, code=code))
                 print(
                     f"round {n + 1}: base {runs['base'][-1]['rate']:.1f}, "
                     f"head {runs['head'][-1]['rate']:.1f} pages/s",

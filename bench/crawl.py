@@ -127,13 +127,13 @@ def tree_sample(pid: int, cpu: dict[int, float]) -> float:
 
 
 def run_measured(
-    command: list[str],
+    command: list[str], cwd: Path = ROOT
 ) -> tuple[subprocess.CompletedProcess[str], float, float, float]:
     """Run a command; return it, its wall seconds, its process tree's peak RSS (MB) and
     the tree's CPU seconds (each process's as last sampled, summed)."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     peak = 0.0
     cpu: dict[int, float] = {}
@@ -203,15 +203,25 @@ def crawl_arguments(sources: Path, db: Path, concurrency: int) -> list[str]:
     return arguments
 
 
-def aitrack(base: str, db: Path, pages: int, concurrency: int, *settings: str) -> dict[str, Any]:
-    """One `aitrack crawl` of the site into db; its figures from crawl_runs."""
+def aitrack(
+    base: str,
+    db: Path,
+    pages: int,
+    concurrency: int,
+    *settings: str,
+    code: Path | None = None,
+) -> dict[str, Any]:
+    """One `aitrack crawl` of the site into db; its figures from crawl_runs. With `code`,
+    the project's packages are taken from that checkout (`python -m` from it) instead of
+    this one: bench/ab_crawl.py compares two commits so."""
     import sqlite_utils
 
     sources = write_sources(db.with_suffix(".yaml"), base, pages)
-    command = [AITRACK, "crawl", *crawl_arguments(sources, db, concurrency)]
+    program = [AITRACK] if code is None else [sys.executable, "-m", "crawlers.cli"]
+    command = [*program, "crawl", *crawl_arguments(sources, db, concurrency)]
     for setting in settings:
         command += ["-s", setting]
-    result, wall, peak, cpu = run_measured(command)
+    result, wall, peak, cpu = run_measured(command, code or ROOT)
     if result.returncode:
         raise RuntimeError(f"aitrack crawl failed ({result.returncode}): {result.stderr[-3000:]}")
     database = sqlite_utils.Database(db)
