@@ -143,7 +143,10 @@ class ConditionalGetMiddleware:
         if role == "index":
             validators = state.index_validators(request.url)
         else:
-            stored = state.stored_article(request.url)
+            if "aitrack_stored" in request.meta:  # looked up by the spider (base.py)
+                stored = request.meta["aitrack_stored"]
+            else:
+                stored = state.stored_article(request.url)
             validators = (stored.etag, stored.last_modified) if stored else None
         if validators:
             etag, last_modified = validators

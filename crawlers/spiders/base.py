@@ -142,6 +142,7 @@ class SourceSpider(scrapy.Spider):
             # The per-source page cap: a 10,000-entry feed or a trap costs at most this.
             self.crawler.stats.inc_value("aitrack/capped")
             return None
+        stored = None
         if self.state is not None:
             stored = self.state.stored_article(url)
             if needs_fetch(stored, hints, self.source.refresh_hours) is None:
@@ -149,6 +150,9 @@ class SourceSpider(scrapy.Spider):
                 return None
         self.article_requests += 1
         meta = {"aitrack_role": "article", "aitrack_hints": hints, **self._keyed_meta()}
+        # What is stored under the link, looked up once: ConditionalGetMiddleware sends
+        # its validators (the request's URL may differ from the link: `rewrite`).
+        meta["aitrack_stored"] = stored
         fetch = self.source.rewrite.apply(url) if self.source.rewrite else None
         if fetch:
             meta["aitrack_link"] = url  # fetched elsewhere (`rewrite`), stored as the link
