@@ -229,13 +229,12 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         return _text(agent)
 
     def _keep_crawl_delay(self, request: Request) -> None:
-        """Without a run-wide limiter (a crawler outside `aitrack crawl`), this crawler's
-        download slot for the host waits Crawl-delay between requests, without jitter,
-        and AutoThrottle may not shorten it. In a run the limiter does it, across
-        sources, at the download itself; a second delay per slot only added waits."""
+        """This crawler's download slot for the host waits Crawl-delay between requests,
+        without jitter, and AutoThrottle may not shorten it. Works with or without the
+        run-wide limiter behind the hook."""
         delay = self._crawl_delays.get(urlparse_cached(request).netloc)
-        if not delay or getattr(self.crawler, "aitrack_on_crawl_delay", None) is not None:
-            return  # a run's shared limiter keeps it (crawlers/politeness.py)
+        if not delay:
+            return
         downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
         slot_settings = downloader.per_slot_settings.setdefault(key, {})
