@@ -28,6 +28,7 @@ from crawlers import DATA, ROOT
 
 DEFAULT_DB = DATA / "aitrack.db"
 DEFAULT_SOURCES = DATA / "sources.yaml"
+DEFAULT_ALERTS = DATA / "alerts.yaml"
 DATASETTE_DIR = DATA / "datasette"
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -109,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a setting for this run, e.g. -s DOWNLOAD_TIMEOUT=10",
     )
+    p.add_argument(
+        "--alerts",
+        nargs="?",
+        const=str(DEFAULT_ALERTS),
+        metavar="FILE",
+        help="then send the alerts of FILE (default data/alerts.yaml), as `aitrack alerts`",
+    )
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("reextract", help="rebuild articles from a WARC archive")
@@ -150,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="last runs and source health")
     p.add_argument("--db", default=str(DEFAULT_DB))
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("alerts", help="send each subscription's new matches, once")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--config", default=str(DEFAULT_ALERTS), help="default data/alerts.yaml")
+    p.add_argument(
+        "--backfill", action="store_true", help="new subscriptions start from the oldest article"
+    )
+    p.set_defaults(func=cmd_alerts)
     return parser
 
 
@@ -214,12 +230,44 @@ def _crawl(
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     sources = _load(args.sources, args.source)
+    alerts = load_alerts_file(args.alerts) if args.alerts else None  # bad: nothing fetched
     report = _crawl(sources, args, str(args.sources))
     if not args.quiet:
         for slug, why in report.skipped.items():
             print(f"aitrack: skipped {slug}: {why}", file=sys.stderr)
     print("\n".join(report_lines(report)), file=sys.stderr)
+    if alerts is not None and report.exit_code in (0, 1):
+        # The crawl's status stays what cron reads; failed alerts say so in their lines
+        # and are retried by the next run.
+        send_alerts(args.db, alerts, backfill=False)
     return report.exit_code
+
+
+def load_alerts_file(path: str) -> Any:
+    from pipelines.alerts.config import AlertsConfigError, load_alerts
+
+    try:
+        return load_alerts(path)
+    except AlertsConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+def send_alerts(db_path: str, config: Any, backfill: bool) -> int:
+    """Deliver the alerts of a subscriptions file; one line each; 1 if any failed."""
+    from pipelines.alerts.run import run_alerts
+
+    require_db(db_path)
+    try:
+        report = run_alerts(db_path, config, backfill=backfill)
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"cannot use the database {db_path}: {exc}") from None
+    for outcome in report.outcomes:
+        print(outcome.line(), file=sys.stderr if outcome.error else sys.stdout)
+    return report.exit_code
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    return send_alerts(args.db, load_alerts_file(args.config), args.backfill)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
