@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=str(DEFAULT_DB))
     p.set_defaults(func=cmd_status)
 
+    p = sub.add_parser("release", help="a citable snapshot: database, CSV, manifest, CITATION")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--out", required=True, metavar="DIR", help="a new (or empty) folder")
+    p.add_argument("--no-text", action="store_true", help="leave out article bodies")
+    p.set_defaults(func=cmd_release)
+
     p = sub.add_parser("alerts", help="send each subscription's new matches, once")
     p.add_argument("--db", default=str(DEFAULT_DB))
     p.add_argument("--config", default=str(DEFAULT_ALERTS), help="default data/alerts.yaml")
@@ -264,6 +270,24 @@ def send_alerts(db_path: str, config: Any, backfill: bool) -> int:
     for outcome in report.outcomes:
         print(outcome.line(), file=sys.stderr if outcome.error else sys.stdout)
     return report.exit_code
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from pipelines.release import ReleaseError, make_release
+
+    require_db(args.db)
+    try:
+        release = make_release(args.db, args.out, with_text=not args.no_text)
+    except ReleaseError as exc:
+        raise CliError(str(exc)) from None
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise CliError(f"cannot write the release to {args.out}: {exc}", 1) from None
+    counts = release.manifest["counts"]
+    print(
+        f"release {release.path}: {counts['articles']} articles, {counts['sources']} sources, "
+        f"{len(release.manifest['files'])} files (manifest.json has their sha256)"
+    )
+    return 0
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
