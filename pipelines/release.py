@@ -128,9 +128,8 @@ def _snapshot(
             "select min(published_day), max(published_day), min(first_seen_at), "
             "max(first_seen_at) from articles"
         ).fetchone()
-        window = dict(
-            zip(("published_from", "published_to", "first_seen_from", "first_seen_to"), row)
-        )
+        names = ("published_from", "published_to", "first_seen_from", "first_seen_to")
+        window = dict(zip(names, row, strict=True))
         migrations = [
             r[0]
             for r in dst.execute(
