@@ -157,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="last runs and source health")
     p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="for monitoring: exit 1 if an active source is FLAGGED or SILENT",
+    )
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("release", help="a citable snapshot: database, CSV, manifest, CITATION")
@@ -566,8 +571,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """The last runs, then each source's health, flagged sources first."""
+    """The last runs, then each source's health, flagged sources first; with --check,
+    exit 1 when an active source is flagged or silent (for monitoring)."""
     import sqlite_utils
+
+    from pipelines.coverage import coverage
 
     require_db(args.db)
     db = sqlite_utils.Database(args.db)
@@ -582,6 +590,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"304={row['not_modified']} new={row['articles_new']} "
             f"updated={row['articles_updated']} errors={row['errors']}"
         )
+    silent = {c.slug: c for c in coverage(db.conn).silent}
+    alarms = 0
     print("sources:")
     week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="seconds")
     for row in db.query(
@@ -591,8 +601,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         "order by s.flagged is null, s.consecutive_failures desc, s.slug",
         [week_ago],
     ):
+        active = row["enabled"] and not row["disabled_reason"]
         if row["flagged"]:
             state = "FLAGGED"
+        elif row["slug"] in silent:
+            state = "SILENT"
         elif row["consecutive_failures"]:
             state = "FAILING"
         elif not row["enabled"] or row["disabled_reason"]:
@@ -605,9 +618,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         if row["flagged"]:
             line += f" ({row['flagged']})"
+        if row["slug"] in silent:
+            line += f" ({silent[row['slug']].alarm})"
         if row["consecutive_failures"]:
             line += f" failures={row['consecutive_failures']} last_error={row['last_error']}"
+        alarms += bool(active and (row["flagged"] or row["slug"] in silent))
         print(line)
+    if args.check and alarms:
+        print(f"aitrack: {alarms} source(s) FLAGGED or SILENT", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,178 @@
+"""Coverage per source, and the silent-zero alarm (issue 20).
+
+For each source: articles per week (every week, zeros included), the last successful
+run, the last article's date, the usual interval between its articles against its
+current silence, the share of each language, and the runs in which it failed.
+
+A source is **silent** when it is active, has a usual interval, and has published
+nothing for `SILENT_INTERVALS` of them: its volume dropped to zero while its runs may
+still succeed (a changed page that lists nothing new, a feed frozen in place), which the
+failure flags of `pipelines/store/runs.py` cannot see. Silence is counted up to the
+newest article of any source (never past today): when every source is quiet, the whole
+crawl stopped, which `last_success` shows; and a database of old news (the demo's) does
+not set every source off.
+
+Plain SQL and arithmetic over one connection: `aitrack status` and the /coverage page
+share it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from statistics import median
+
+SILENT_INTERVALS = 4  # usual intervals without an article before the alarm
+MIN_ARTICLES = 4  # fewer, and there is no usual interval to speak of
+RECENT_GAPS = 20  # the usual interval is the median of this many latest gaps
+WEEKS = 26
+FAILED_RUNS = 10  # failed runs listed per source
+RUNS_READ = 200  # the runs whose stats are read for failures
+
+
+@dataclass
+class SourceCoverage:
+    slug: str
+    name: str
+    active: bool
+    last_success: str | None
+    last_article: str | None  # the day of its newest article
+    articles: int
+    usual_days: float | None  # median days between its articles
+    silence_days: int | None  # days from its newest article to the reference day
+    silent: bool
+    weeks: list[tuple[str, int]] = field(default_factory=list)  # (Monday, count), newest first
+    languages: list[tuple[str, float]] = field(default_factory=list)  # (code, share)
+    failed_runs: list[dict] = field(default_factory=list)  # {run, started_at, error}
+    failed_total: int = 0
+
+    @property
+    def alarm(self) -> str | None:
+        if not self.silent:
+            return None
+        return (
+            f"silent-zero: no article for {self.silence_days} days, usually one every "
+            f"{self.usual_days:g} days"
+        )
+
+
+@dataclass
+class Coverage:
+    reference_day: str | None
+    sources: list[SourceCoverage]
+
+    @property
+    def silent(self) -> list[SourceCoverage]:
+        return [s for s in self.sources if s.silent]
+
+
+def coverage(conn: sqlite3.Connection, today: date | None = None) -> Coverage:
+    """Every source's coverage, silent sources first."""
+    today = today or datetime.now(UTC).date()
+    days: dict[str, dict[str, int]] = {}
+    for source, day, n in conn.execute(
+        "select source, coalesce(published_day, substr(first_seen_at, 1, 10)) as day, "
+        "count(*) from articles where day is not null group by source, day"
+    ):
+        if _is_day(day):
+            days.setdefault(source, {})[day[:10]] = n
+    newest = max((max(d) for d in days.values() if d), default=None)
+    reference = min(date.fromisoformat(newest), today) if newest else None
+    languages: dict[str, dict[str, int]] = {}
+    for source, language, n in conn.execute(
+        "select source, coalesce(language, '?'), count(*) from articles group by 1, 2"
+    ):
+        languages.setdefault(source, {})[language] = n
+    failures = _failed_runs(conn)
+    out = []
+    for slug, name, enabled, disabled, last_success in conn.execute(
+        "select slug, coalesce(name, slug), enabled, disabled_reason, last_success_at "
+        "from sources order by slug"
+    ):
+        per_day = days.get(slug, {})
+        active = bool(enabled) and not disabled
+        usual = usual_interval(sorted(per_day))
+        last = max(per_day) if per_day else None
+        silence = (reference - date.fromisoformat(last)).days if last and reference else None
+        silent = bool(
+            active and usual and silence is not None and silence >= SILENT_INTERVALS * usual
+        )
+        counts = languages.get(slug, {})
+        total = sum(counts.values())
+        runs = failures.get(slug, [])
+        out.append(
+            SourceCoverage(
+                slug=slug,
+                name=name,
+                active=active,
+                last_success=last_success,
+                last_article=last,
+                articles=sum(per_day.values()),
+                usual_days=usual,
+                silence_days=silence,
+                silent=silent,
+                weeks=weekly(per_day, reference),
+                languages=sorted(
+                    ((lang, n / total) for lang, n in counts.items()), key=lambda x: -x[1]
+                ),
+                failed_runs=runs[:FAILED_RUNS],
+                failed_total=len(runs),
+            )
+        )
+    out.sort(key=lambda s: (not s.silent, s.slug))
+    return Coverage(reference.isoformat() if reference else None, out)
+
+
+def usual_interval(days: list[str]) -> float | None:
+    """The median gap in days between a source's publishing days (its latest ones), at
+    least a day; None when it has too few articles to say."""
+    if len(days) < MIN_ARTICLES:
+        return None
+    dates = [date.fromisoformat(d) for d in days[-(RECENT_GAPS + 1) :]]
+    gaps = [(b - a).days for a, b in zip(dates, dates[1:], strict=False)]
+    return max(1.0, float(median(gaps)))
+
+
+def weekly(per_day: dict[str, int], reference: date | None, count: int = WEEKS):
+    """(Monday, articles) for each of the last `count` weeks up to the reference day,
+    newest first; a week without articles is a zero, not a gap."""
+    if reference is None:
+        return []
+    monday = reference - timedelta(days=reference.weekday())
+    weeks = {(monday - timedelta(weeks=i)).isoformat(): 0 for i in range(count)}
+    for day, n in per_day.items():
+        d = date.fromisoformat(day)
+        key = (d - timedelta(days=d.weekday())).isoformat()
+        if key in weeks:
+            weeks[key] += n
+    return list(weeks.items())
+
+
+def _failed_runs(conn: sqlite3.Connection) -> dict[str, list[dict]]:
+    """source -> the recent runs in which it failed, newest first, from crawl_runs.stats."""
+    out: dict[str, list[dict]] = {}
+    for run, started, stats in conn.execute(
+        "select id, started_at, stats from crawl_runs where stats is not null "
+        "order by id desc limit ?",
+        [RUNS_READ],
+    ):
+        try:
+            sources = (json.loads(stats) or {}).get("sources") or {}
+        except (ValueError, AttributeError):
+            continue
+        for slug, entry in sources.items():
+            if isinstance(entry, dict) and entry.get("ok") is False:
+                out.setdefault(slug, []).append(
+                    {"run": run, "started_at": started, "error": entry.get("error") or "failed"}
+                )
+    return out
+
+
+def _is_day(value: object) -> bool:
+    try:
+        date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return False
+    return True
