@@ -232,3 +232,14 @@ def test_a_bad_subscriptions_file_is_one_line(db: Path, tmp_path: Path, entry, w
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and why in result.stderr
     assert str(conf) in result.stderr and "subscription 1" in result.stderr
+
+
+async def test_the_site_does_not_publish_subscriptions(db: Path) -> None:
+    from tests.test_site import make_datasette
+
+    site = make_datasette(db)
+    for table in ("alert_subscriptions", "alert_deliveries"):
+        response = await site.client.get(f"/aitrack/{table}")
+        assert response.status_code == 403, table
+    listing = (await site.client.get("/aitrack")).text
+    assert "alert_subscriptions" not in listing
