@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,6 +81,11 @@ def ledger(db: Path, name: str) -> list[str]:
 
 def linked_articles(text: str) -> list[str]:
     return re.findall(re.escape(SITE) + r"/article/([0-9a-f]{16})", text)
+
+
+def feed_articles(path: Path) -> list[str]:
+    """The article of each entry of an Atom file."""
+    return re.findall(r"<id>tag:aitrack,2026:article/([0-9a-f]{16})</id>", path.read_text())
 
 
 def test_smtp_down_then_up_every_match_arrives_exactly_once(db: Path, tmp_path: Path) -> None:
@@ -176,7 +182,9 @@ def test_new_subscription_starts_now_and_copies_make_one_line(db: Path, tmp_path
         assert first.returncode == 0 and "starts now" in first.stdout
         assert server.messages == []  # older articles are not news to a new subscription
 
-        # Two copies of one new story from two sources, found by a crawl after the start.
+        # Two copies of one new story from two sources, found by a crawl after the start
+        # (first_seen_at has whole seconds: a second later).
+        time.sleep(1)
         conn = sqlite3.connect(db)
         now = datetime.now(UTC).replace(microsecond=0).isoformat()
         original = conn.execute(
@@ -243,3 +251,112 @@ async def test_the_site_does_not_publish_subscriptions(db: Path) -> None:
         assert response.status_code == 403, table
     listing = (await site.client.get("/aitrack")).text
     assert "alert_subscriptions" not in listing
+
+
+def test_crawl_then_alerts_in_one_command(demo_server, tmp_path: Path) -> None:
+    """`aitrack crawl --alerts FILE`: a new subscription starts with the first crawl; an
+    article the next crawl stores is delivered once; a third crawl sends nothing."""
+    from crawlers import DATA
+
+    feed = tmp_path / "lit.atom"
+    conf = config(
+        tmp_path, f"{{name: lit, follow: {{topic: litigation}}, channel: atom, path: '{feed}'}}"
+    )
+    db = tmp_path / "crawl.db"
+
+    def crawl() -> str:
+        result = run_aitrack(
+            "crawl",
+            "--sources",
+            str(DATA / "demo" / "sources.yaml"),
+            "--db",
+            str(db),
+            "--quiet",
+            "--alerts",
+            str(conf),
+            env={"http_proxy": demo_server.base_url},
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
+    assert "alert lit: starts now" in crawl()
+    assert not feed.exists()
+    # One litigation article disappears, so the next crawl stores it anew (and reads the
+    # indexes in full: their validators go too).
+    conn = sqlite3.connect(db)
+    gone = conn.execute(
+        "select article_id from article_topics where topic = 'litigation' order by article_id"
+    ).fetchone()[0]
+    for table, column in (
+        ("article_topics", "article_id"),
+        ("article_entities", "article_id"),
+        ("article_sources", "article_id"),
+        ("articles", "id"),
+    ):
+        conn.execute(f"delete from {table} where {column} = ?", [gone])
+    conn.execute("delete from http_validators")
+    conn.commit()
+    conn.close()
+    time.sleep(1)  # first_seen_at has whole seconds: past the subscription's start
+    assert "alert lit: sent 1 stories (1 articles) by atom" in crawl()
+    assert feed_articles(feed) == [gone]
+    assert "alert lit: nothing new" in crawl()
+    assert feed_articles(feed) == [gone]
+
+
+def test_crawl_with_a_bad_alerts_file_fetches_nothing(demo_server, tmp_path: Path) -> None:
+    conf = config(tmp_path, "{name: x, follow: {topic: labor}, channel: fax}")
+    result = run_aitrack(
+        "crawl",
+        "--db",
+        str(tmp_path / "c.db"),
+        "--alerts",
+        str(conf),
+        "--quiet",
+        env={"http_proxy": demo_server.base_url},
+    )
+    assert result.returncode == 2 and "channel: one of" in result.stderr
+    assert not (tmp_path / "c.db").exists()
+
+
+def test_search_entity_and_story_follows(db: Path, tmp_path: Path) -> None:
+    conn = sqlite3.connect(db)
+    story = conn.execute(
+        "select cluster_id from articles group by cluster_id order by count(*) desc limit 1"
+    ).fetchone()[0]
+    expected = {
+        "s": {
+            r[0]
+            for r in conn.execute(
+                "select cluster_id from articles where rowid in (select rowid from articles_fts "
+                "where articles_fts match 'strike')"
+            )
+        },
+        "e": {
+            r[0]
+            for r in conn.execute(
+                "select a.cluster_id from articles a join article_entities ae on ae.article_id = "
+                "a.id join entities e on e.id = ae.entity_id where e.name = 'OpenAI'"
+            )
+        },
+        "st": {story},
+    }
+    conn.close()
+    assert all(expected.values())
+    conf = config(
+        tmp_path,
+        f"{{name: s, follow: {{search: strike}}, channel: atom, path: '{tmp_path}/s.atom'}}",
+        f"{{name: e, follow: {{entity: openai}}, channel: atom, path: '{tmp_path}/e.atom'}}",
+        f"{{name: st, follow: {{story: '{story}'}}, channel: atom, path: '{tmp_path}/st.atom'}}",
+    )
+    result = alerts(db, conf, "--backfill")
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    for name, clusters in expected.items():
+        linked = feed_articles(tmp_path / f"{name}.atom")
+        got = [
+            conn.execute("select cluster_id from articles where id = ?", [a]).fetchone()[0]
+            for a in linked
+        ]
+        assert sorted(got) == sorted(clusters), name  # each story once
+    conn.close()

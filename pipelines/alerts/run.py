@@ -16,6 +16,7 @@ import os
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.alerts import channels
@@ -90,7 +91,7 @@ def _deliver(
 ) -> Outcome:
     outcome = Outcome(sub.name, sub.channel)
     now = now_iso()
-    since = _start(conn, sub, backfill, now)
+    since, new = _start(conn, sub, backfill)
     try:
         rows = new_matches(conn, sub, since)
     except NotFollowable as exc:
@@ -100,7 +101,7 @@ def _deliver(
         outcome.error = f"cannot search: {exc}"
         return _record_failure(conn, sub, outcome, now)
     if not rows:
-        outcome.note = "nothing new" if since != now else "starts now (no backfill)"
+        outcome.note = "nothing new" if not new else "starts now (no backfill)"
         conn.execute(
             "update alert_subscriptions set last_run_at = ? where name = ?", [now, sub.name]
         )
@@ -136,9 +137,9 @@ def _deliver(
     return outcome
 
 
-def _start(conn: sqlite3.Connection, sub: Subscription, backfill: bool, now: str) -> str:
+def _start(conn: sqlite3.Connection, sub: Subscription, backfill: bool) -> tuple[str, bool]:
     """When the subscription's matches begin: its recorded start, or now for a new one
-    (the beginning of the database with --backfill)."""
+    (the beginning of the database with --backfill); and whether it is new."""
     row = conn.execute(
         "select started_at from alert_subscriptions where name = ?", [sub.name]
     ).fetchone()
@@ -148,15 +149,18 @@ def _start(conn: sqlite3.Connection, sub: Subscription, backfill: bool, now: str
             [sub.follow, sub.channel, sub.name],
         )
         conn.commit()
-        return row[0]
-    started = "" if backfill else now
+        return row[0], False
+    # To the microsecond, while first_seen_at has whole seconds: an article stored in the
+    # second the subscription starts (by the crawl that `crawl --alerts` just ran) sorts
+    # before it, so a new subscription never opens with what was already there.
+    started = "" if backfill else datetime.now(UTC).isoformat(timespec="microseconds")
     with conn:
         conn.execute(
             "insert into alert_subscriptions (name, follow, channel, started_at, "
             "consecutive_failures) values (?, ?, ?, ?, 0)",
             [sub.name, sub.follow, sub.channel, started],
         )
-    return started
+    return started, True
 
 
 def _send(
