@@ -16,18 +16,23 @@ import os
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines.alerts import channels
 from pipelines.alerts.config import AlertsConfig, Subscription
 from pipelines.alerts.digest import StoryLine, digest_text, story_lines
-from pipelines.alerts.match import NotFollowable, delivered_stories, new_matches
+from pipelines.alerts.match import MAX_PER_RUN, NotFollowable, delivered_stories, new_matches
 from pipelines.atom import Entry, atom_time
 from pipelines.dates import now_iso
 from pipelines.store.schema import open_db
 
 FEED_ENTRIES = 100  # stories an Atom subscription's file keeps
+# A run reads the articles first stored since the subscription's last complete delivery,
+# less this margin: an article is stamped first_seen_at when its page is processed and
+# committed a little later (seconds; at worst a crawl's length), and the ledger drops the
+# overlap. Older articles were all delivered before, so they need not be read again.
+CATCH_UP_MARGIN = timedelta(days=1)
 
 
 @dataclass
@@ -94,6 +99,7 @@ def _deliver(
     since, new = _start(conn, sub, backfill)
     try:
         rows = new_matches(conn, sub, since)
+        complete = len(rows) < MAX_PER_RUN  # else the rest waits for the next run
     except NotFollowable as exc:
         outcome.note = f"nothing to follow: {exc}"
         return outcome
@@ -103,7 +109,8 @@ def _deliver(
     if not rows:
         outcome.note = "nothing new" if not new else "starts now (no backfill)"
         conn.execute(
-            "update alert_subscriptions set last_run_at = ? where name = ?", [now, sub.name]
+            "update alert_subscriptions set last_run_at = ?, caught_up_at = ? where name = ?",
+            [now, now, sub.name],
         )
         conn.commit()
         return outcome
@@ -128,8 +135,9 @@ def _deliver(
         )
         conn.execute(
             "update alert_subscriptions set last_run_at = ?, last_sent_at = coalesce(?, "
-            "last_sent_at), consecutive_failures = 0 where name = ?",
-            [now, now if fresh else None, sub.name],
+            "last_sent_at), caught_up_at = coalesce(?, caught_up_at), "
+            "consecutive_failures = 0 where name = ?",
+            [now, now if fresh else None, now if complete else None, sub.name],
         )
     outcome.stories, outcome.articles = len(fresh), len(rows)
     if not fresh:
@@ -141,15 +149,19 @@ def _start(conn: sqlite3.Connection, sub: Subscription, backfill: bool) -> tuple
     """When the subscription's matches begin: its recorded start, or now for a new one
     (the beginning of the database with --backfill); and whether it is new."""
     row = conn.execute(
-        "select started_at from alert_subscriptions where name = ?", [sub.name]
+        "select started_at, caught_up_at from alert_subscriptions where name = ?", [sub.name]
     ).fetchone()
     if row is not None:
+        since = row[0]
+        if row[1]:
+            margin = datetime.fromisoformat(row[1]) - CATCH_UP_MARGIN
+            since = max(since, margin.isoformat(timespec="seconds"))
         conn.execute(
             "update alert_subscriptions set follow = ?, channel = ? where name = ?",
             [sub.follow, sub.channel, sub.name],
         )
         conn.commit()
-        return row[0], False
+        return since, False
     # To the microsecond, while first_seen_at has whole seconds: an article stored in the
     # second the subscription starts (by the crawl that `crawl --alerts` just ran) sorts
     # before it, so a new subscription never opens with what was already there.

@@ -281,6 +281,7 @@ def m010_alerts(db: sqlite_utils.Database) -> None:
             "last_error_at": str,
             "last_error": str,
             "consecutive_failures": int,
+            "caught_up_at": str,
         },
         pk="name",
         defaults={"consecutive_failures": 0},
@@ -297,6 +298,8 @@ def m010_alerts(db: sqlite_utils.Database) -> None:
         foreign_keys=[("subscription", "alert_subscriptions", "name")],
     )
     db["alert_deliveries"].create_index(["subscription", "story"])
+    # Each run reads only the articles first stored since the last complete delivery.
+    db["articles"].create_index(["first_seen_at"], if_not_exists=True)
 
 
 def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Database:
