@@ -594,13 +594,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     alarms = 0
     print("sources:")
     week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="seconds")
-    for row in db.query(
+    rows = db.query(
         "select s.slug, s.last_success_at, s.last_error, s.consecutive_failures, s.flagged, "
         "s.enabled, s.disabled_reason, (select count(*) from articles a where a.source = "
         "s.slug and a.first_seen_at >= ?) as week from sources s "
         "order by s.flagged is null, s.consecutive_failures desc, s.slug",
         [week_ago],
-    ):
+    )
+    # Flagged first, then silent, then the rest (failing ones first, as the query orders).
+    for row in sorted(rows, key=lambda r: (not r["flagged"], r["slug"] not in silent)):
         active = row["enabled"] and not row["disabled_reason"]
         if row["flagged"]:
             state = "FLAGGED"
