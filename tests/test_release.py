@@ -146,3 +146,23 @@ def test_release_never_overwrites(demo_db: Path, tmp_path: Path) -> None:
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert [p.name for p in tmp_path.iterdir()] == ["rel"]  # no partial folder left
     assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_alerts_and_release_refuse_a_database_that_is_not_aitrack(tmp_path: Path) -> None:
+    """One line, status 2, and nothing written: not the release, not a ledger."""
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("create table t (x)")
+    conn.close()
+    before = other.read_bytes()
+    conf = tmp_path / "alerts.yaml"
+    conf.write_text("subscriptions: []\n")
+    for args in (
+        ("release", "--db", str(other), "--out", str(tmp_path / "rel")),
+        ("alerts", "--db", str(other), "--config", str(conf)),
+        ("alerts", "--db", str(tmp_path / "missing.db"), "--config", str(conf)),
+    ):
+        result = run_aitrack(*args)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, (args, result.stderr)
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alerts.yaml", "other.db"]
