@@ -363,3 +363,32 @@ def test_search_entity_and_story_follows(db: Path, tmp_path: Path) -> None:
         ]
         assert sorted(got) == sorted(clusters), name  # each story once
     conn.close()
+
+
+def test_a_redirected_webhook_is_not_delivered(db: Path, tmp_path: Path) -> None:
+    """urllib would follow a 302 with a bodiless GET, which looks like a delivery."""
+    from http.server import ThreadingHTTPServer
+    from threading import Thread
+
+    from tests.httpbase import QuietHandler
+
+    class Moved(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.send(302, b"", extra={"Location": "/elsewhere"})
+
+        def do_GET(self) -> None:  # noqa: N802
+            self.send(200, b"ok", "text/plain")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Moved)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        conf = config(
+            tmp_path, f"{{name: m, follow: {{topic: labor}}, channel: webhook, url: '{url}'}}"
+        )
+        result = alerts(db, conf, "--backfill", env={"AITRACK_WEBHOOK_SECRET": SECRET})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1 and "answered HTTP 302" in result.stderr
+    assert ledger(db, "m") == []

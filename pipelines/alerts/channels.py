@@ -105,13 +105,24 @@ def send_webhook(
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        with _OPENER.open(request, timeout=TIMEOUT) as response:
             response.read()
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"webhook at {host} answered HTTP {exc.code}") from None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise DeliveryError(f"webhook at {host}: {_one_line(reason)}") from None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirected POST would arrive as a bodiless GET, and look delivered: a 3xx is a
+    failure to deliver instead (the receiver's address is to be fixed in the file)."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect())
 
 
 def write_atom(sub: Subscription, title: str, entries: list[Entry]) -> None:
