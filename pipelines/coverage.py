@@ -5,12 +5,13 @@ run, the last article's date, the usual interval between its articles against it
 current silence, the share of each language, and the runs in which it failed.
 
 A source is **silent** when it is active, has a usual interval, and has published
-nothing for `SILENT_INTERVALS` of them: its volume dropped to zero while its runs may
-still succeed (a changed page that lists nothing new, a feed frozen in place), which the
-failure flags of `pipelines/store/runs.py` cannot see. Silence is counted up to the
-newest article of any source (never past today): when every source is quiet, the whole
-crawl stopped, which `last_success` shows; and a database of old news (the demo's) does
-not set every source off.
+nothing for `SILENT_INTERVALS` of them (and at least a week): its volume dropped to zero
+while its runs may still succeed (a changed page that lists nothing new, a feed frozen in
+place), which the failure flags of `pipelines/store/runs.py` cannot see. Silence is
+counted up to the day by which 9 in 10 active sources had last published, never past
+today: a few misdated future articles cannot move it; when every source is quiet, the
+whole crawl stopped, which `last_success` shows; and a database of old news (the demo's)
+does not set every source off.
 
 Plain SQL and arithmetic over one connection: `aitrack status` and the /coverage page
 share it.
@@ -19,12 +20,15 @@ share it.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
 
 SILENT_INTERVALS = 4  # usual intervals without an article before the alarm
+MIN_SILENCE_DAYS = 7  # and never less than a week (a daily source's long weekend is not it)
+REFERENCE_SHARE = 0.9  # silence is counted to the day by which this share had published
 MIN_ARTICLES = 4  # fewer, and there is no usual interval to speak of
 RECENT_GAPS = 20  # the usual interval is the median of this many latest gaps
 WEEKS = 26
@@ -86,16 +90,15 @@ def coverage(conn: sqlite3.Connection, today: date | None = None) -> Coverage:
     ):
         if _is_day(day):
             undated.setdefault(source, {})[day] = n
-    newest = [
-        r[0][:10]
-        for r in conn.execute(
-            "select coalesce(published_day, substr(published_at, 1, 10)) from articles "
-            "where published_at is not null order by published_at desc limit 1"
-        )
-        if _is_day(r[0])
-    ]
-    newest += [max(d) for d in undated.values()]
-    reference = min(date.fromisoformat(max(newest)), today) if newest else None
+    sources = conn.execute(
+        "select slug, coalesce(name, slug), enabled, disabled_reason, last_success_at "
+        "from sources order by slug"
+    ).fetchall()
+    latest = {row[0]: _latest_days(conn, row[0], undated.get(row[0], {})) for row in sources}
+    reference = reference_day(
+        [latest[slug][-1] for slug, _, on, off, _ in sources if on and not off and latest[slug]],
+        today,
+    )
     first_week = (
         (reference - timedelta(days=reference.weekday(), weeks=WEEKS - 1)).isoformat()
         if reference
@@ -103,13 +106,8 @@ def coverage(conn: sqlite3.Connection, today: date | None = None) -> Coverage:
     )
     failures = _failed_runs(conn)
     out = []
-    for slug, name, enabled, disabled, last_success in conn.execute(
-        "select slug, coalesce(name, slug), enabled, disabled_reason, last_success_at "
-        "from sources order by slug"
-    ).fetchall():
-        extra = undated.get(slug, {})
-        latest = _latest_days(conn, slug, extra)
-        recent = dict(extra)
+    for slug, name, enabled, disabled, last_success in sources:
+        recent = dict(undated.get(slug, {}))
         for day, n in conn.execute(
             "select coalesce(published_day, substr(published_at, 1, 10)), count(*) "
             "from articles where source = ? and published_at >= ? group by 1",
@@ -118,11 +116,14 @@ def coverage(conn: sqlite3.Connection, today: date | None = None) -> Coverage:
             if _is_day(day):
                 recent[day[:10]] = recent.get(day[:10], 0) + n
         active = bool(enabled) and not disabled
-        usual = usual_interval(latest)
-        last = latest[-1] if latest else None
+        usual = usual_interval(latest[slug])
+        last = latest[slug][-1] if latest[slug] else None
         silence = (reference - date.fromisoformat(last)).days if last and reference else None
         silent = bool(
-            active and usual and silence is not None and silence >= SILENT_INTERVALS * usual
+            active
+            and usual
+            and silence is not None
+            and silence >= max(SILENT_INTERVALS * usual, MIN_SILENCE_DAYS)
         )
         counts = dict(
             conn.execute(
@@ -156,6 +157,17 @@ def coverage(conn: sqlite3.Connection, today: date | None = None) -> Coverage:
         )
     out.sort(key=lambda s: (not s.silent, s.slug))
     return Coverage(reference.isoformat() if reference else None, out)
+
+
+def reference_day(last_days: list[str], today: date) -> date | None:
+    """The day silences are counted to: the day by which 9 in 10 active sources had last
+    published (nearest rank), never past today. A source or two with misdated, future
+    articles cannot move it, and a database of old news is judged by its own time."""
+    if not last_days:
+        return None
+    ranked = sorted(last_days)
+    day = ranked[math.ceil(REFERENCE_SHARE * len(ranked)) - 1]
+    return min(date.fromisoformat(day), today)
 
 
 def _latest_days(conn: sqlite3.Connection, slug: str, undated: dict[str, int]) -> list[str]:
