@@ -28,6 +28,7 @@ from crawlers import DATA, ROOT
 
 DEFAULT_DB = DATA / "aitrack.db"
 DEFAULT_SOURCES = DATA / "sources.yaml"
+DEFAULT_ALERTS = DATA / "alerts.yaml"
 DATASETTE_DIR = DATA / "datasette"
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -109,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a setting for this run, e.g. -s DOWNLOAD_TIMEOUT=10",
     )
+    p.add_argument(
+        "--alerts",
+        nargs="?",
+        const=str(DEFAULT_ALERTS),
+        metavar="FILE",
+        help="then send the alerts of FILE (default data/alerts.yaml), as `aitrack alerts`",
+    )
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("reextract", help="rebuild articles from a WARC archive")
@@ -149,7 +157,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="last runs and source health")
     p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="for monitoring: exit 1 if an active source is FLAGGED or SILENT",
+    )
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("release", help="a citable snapshot: database, CSV, manifest, CITATION")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--out", required=True, metavar="DIR", help="a new (or empty) folder")
+    p.add_argument("--no-text", action="store_true", help="leave out article bodies")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("alerts", help="send each subscription's new matches, once")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--config", default=str(DEFAULT_ALERTS), help="default data/alerts.yaml")
+    p.add_argument(
+        "--backfill", action="store_true", help="new subscriptions start from the oldest article"
+    )
+    p.set_defaults(func=cmd_alerts)
     return parser
 
 
@@ -214,12 +241,62 @@ def _crawl(
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     sources = _load(args.sources, args.source)
+    alerts = load_alerts_file(args.alerts) if args.alerts else None  # bad: nothing fetched
     report = _crawl(sources, args, str(args.sources))
     if not args.quiet:
         for slug, why in report.skipped.items():
             print(f"aitrack: skipped {slug}: {why}", file=sys.stderr)
     print("\n".join(report_lines(report)), file=sys.stderr)
+    if alerts is not None and report.exit_code in (0, 1):
+        # The crawl's status stays what cron reads; failed alerts say so in their lines
+        # and are retried by the next run.
+        send_alerts(args.db, alerts, backfill=False)
     return report.exit_code
+
+
+def load_alerts_file(path: str) -> Any:
+    from pipelines.alerts.config import AlertsConfigError, load_alerts
+
+    try:
+        return load_alerts(path)
+    except AlertsConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+def send_alerts(db_path: str, config: Any, backfill: bool) -> int:
+    """Deliver the alerts of a subscriptions file; one line each; 1 if any failed."""
+    from pipelines.alerts.run import run_alerts
+
+    require_db(db_path)
+    try:
+        report = run_alerts(db_path, config, backfill=backfill)
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"cannot use the database {db_path}: {exc}") from None
+    for outcome in report.outcomes:
+        print(outcome.line(), file=sys.stderr if outcome.error else sys.stdout)
+    return report.exit_code
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from pipelines.release import ReleaseError, make_release
+
+    require_db(args.db)
+    try:
+        release = make_release(args.db, args.out, with_text=not args.no_text)
+    except ReleaseError as exc:
+        raise CliError(str(exc)) from None
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise CliError(f"cannot write the release to {args.out}: {exc}", 1) from None
+    counts = release.manifest["counts"]
+    print(
+        f"release {release.path}: {counts['articles']} articles, {counts['sources']} sources, "
+        f"{len(release.manifest['files'])} files (manifest.json has their sha256)"
+    )
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    return send_alerts(args.db, load_alerts_file(args.config), args.backfill)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -494,8 +571,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """The last runs, then each source's health, flagged sources first."""
+    """The last runs, then each source's health, flagged sources first; with --check,
+    exit 1 when an active source is flagged or silent (for monitoring)."""
     import sqlite_utils
+
+    from pipelines.coverage import coverage
 
     require_db(args.db)
     db = sqlite_utils.Database(args.db)
@@ -510,17 +590,24 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"304={row['not_modified']} new={row['articles_new']} "
             f"updated={row['articles_updated']} errors={row['errors']}"
         )
+    silent = {c.slug: c for c in coverage(db.conn).silent}
+    alarms = 0
     print("sources:")
     week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="seconds")
-    for row in db.query(
+    rows = db.query(
         "select s.slug, s.last_success_at, s.last_error, s.consecutive_failures, s.flagged, "
         "s.enabled, s.disabled_reason, (select count(*) from articles a where a.source = "
         "s.slug and a.first_seen_at >= ?) as week from sources s "
         "order by s.flagged is null, s.consecutive_failures desc, s.slug",
         [week_ago],
-    ):
+    )
+    # Flagged first, then silent, then the rest (failing ones first, as the query orders).
+    for row in sorted(rows, key=lambda r: (not r["flagged"], r["slug"] not in silent)):
+        active = row["enabled"] and not row["disabled_reason"]
         if row["flagged"]:
             state = "FLAGGED"
+        elif row["slug"] in silent:
+            state = "SILENT"
         elif row["consecutive_failures"]:
             state = "FAILING"
         elif not row["enabled"] or row["disabled_reason"]:
@@ -533,9 +620,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         if row["flagged"]:
             line += f" ({row['flagged']})"
+        if row["slug"] in silent:
+            line += f" ({silent[row['slug']].alarm})"
         if row["consecutive_failures"]:
             line += f" failures={row['consecutive_failures']} last_error={row['last_error']}"
+        alarms += bool(active and (row["flagged"] or row["slug"] in silent))
         print(line)
+    if args.check and alarms:
+        print(f"aitrack: {alarms} source(s) FLAGGED or SILENT", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -147,6 +147,7 @@ PAGES = [
     "/entity/openai",
     "/jurisdiction/GB",
     "/dashboard",
+    "/coverage",
     "/article/00000000000000aa",
     "/topic/labr",
 ]
@@ -167,6 +168,29 @@ def test_every_page_fits_a_phone_and_a_desktop(browser, server, shots, width) ->
         if width == 390:
             page.goto(server + "/")
             page.screenshot(path=str(shots / "screenshot-phone-home.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_coverage_page_at_phone_and_desktop_widths(browser, server, width) -> None:
+    """Issue 20: every source's card, its weekly bars and its figures are visible and
+    inside the screen, at a phone's width and a desktop's."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server + "/coverage")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h1").inner_text() == "Coverage"
+        cards = page.locator(".cov-source")
+        assert cards.count() == 5  # the demo's sources
+        for i in range(cards.count()):
+            box = cards.nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (width, box)
+            assert cards.nth(i).locator(".weeks span").count() == 26
+            assert cards.nth(i).locator("dt", has_text="usual interval").is_visible()
+        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, (width, overflow)
     finally:
         context.close()
 

@@ -336,3 +336,57 @@ def test_a_key_header_is_not_sent_where_a_redirect_leads(tmp_path, keyed_api) ->
     assert redirected, log[-3000:]  # the redirect was followed
     assert not [h for h in redirected if "X-Api-Key" in h]
     assert code == 2 and "HTTP 401" in log  # so the other site refused it
+
+
+def test_alert_credentials_are_never_stored_or_logged(tmp_path, demo_db) -> None:
+    """Issue 20: the SMTP password and the webhook secret come from the environment, are
+    used, and appear in no output, no database byte and no feed file: when the login is
+    refused, when the webhook fails, and when both succeed."""
+    import shutil
+
+    from tests.alertservers import start_receiver, start_smtp
+
+    password = f"P{secrets.token_hex(12)}"
+    webhook_secret = f"W{secrets.token_hex(12)}"
+    db = tmp_path / "alerts.db"
+    shutil.copy(demo_db, db)
+    smtp = start_smtp(credentials=("desk", "another password"))  # refuses ours at first
+    hook = start_receiver(failures=1)
+    conf = tmp_path / "alerts.yaml"
+    conf.write_text(
+        "subscriptions:\n"
+        "  - {name: m, follow: {topic: labor}, channel: email, recipients: [d@example.org]}\n"
+        f"  - {{name: w, follow: {{topic: labor}}, channel: webhook, url: '{hook.url}'}}\n"
+        f"  - {{name: f, follow: {{topic: labor}}, channel: atom, path: '{tmp_path}/f.atom'}}\n"
+    )
+    env = {
+        "AITRACK_SMTP_HOST": "127.0.0.1",
+        "AITRACK_SMTP_PORT": str(smtp.port),
+        "AITRACK_SMTP_TLS": "none",
+        "AITRACK_SMTP_USER": "desk",
+        "AITRACK_SMTP_PASSWORD": password,
+        "AITRACK_WEBHOOK_SECRET": webhook_secret,
+    }
+    outputs = []
+    try:
+        for _ in range(2):
+            result = subprocess.run(
+                [*AITRACK, "alerts", "--db", str(db), "--config", str(conf), "--backfill"],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            outputs.append(result.stdout + result.stderr)
+            smtp.credentials = ("desk", password)  # the second run's login succeeds
+    finally:
+        smtp.shutdown()
+        hook.shutdown()
+    assert "refused the login" in outputs[0] and "HTTP 500" in outputs[0]
+    assert "sent" in outputs[1] and len(smtp.messages) == 1 and len(hook.posts) == 2
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    stored += b"".join(m["data"] for m in smtp.messages) + b"".join(b for _, b in hook.posts)
+    for value in (password, webhook_secret):
+        assert value not in "".join(outputs)
+        assert value.encode() not in stored

@@ -263,6 +263,45 @@ def m007_tag_methods(db: sqlite_utils.Database) -> None:
     db.execute("update articles set ai_method = 'rules' where is_ai = 1")
 
 
+@migrations()
+def m010_alerts(db: sqlite_utils.Database) -> None:
+    # Issue 20: alerts. A subscription's row says when it started (a new one starts from
+    # then, unless backfilled) and how its last delivery went; the ledger holds every
+    # (subscription, article) delivered, so nothing is sent twice and a failed delivery,
+    # which writes nothing here, is retried by the next run. No recipient, webhook
+    # address or secret is stored: those stay in the file and the environment.
+    db["alert_subscriptions"].create(
+        {
+            "name": str,
+            "follow": str,
+            "channel": str,
+            "started_at": str,
+            "last_run_at": str,
+            "last_sent_at": str,
+            "last_error_at": str,
+            "last_error": str,
+            "consecutive_failures": int,
+            "caught_up_at": str,
+        },
+        pk="name",
+        defaults={"consecutive_failures": 0},
+    )
+    db["alert_deliveries"].create(
+        {
+            "subscription": str,
+            "article_id": str,
+            "story": str,
+            "channel": str,
+            "delivered_at": str,
+        },
+        pk=("subscription", "article_id"),
+        foreign_keys=[("subscription", "alert_subscriptions", "name")],
+    )
+    db["alert_deliveries"].create_index(["subscription", "story"])
+    # Each run reads only the articles first stored since the last complete delivery.
+    db["articles"].create_index(["first_seen_at"], if_not_exists=True)
+
+
 def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Database:
     """Open (creating if needed) a database and bring its schema up to date.
 
