@@ -137,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json",), default="json")
     p.set_defaults(func=cmd_tag)
 
+    p = sub.add_parser("legal", help="one document -> the legal identifiers it names (JSON)")
+    p.add_argument("file", help="a text or HTML file, or - for stdin")
+    p.add_argument("--published", help="the document's date (ISO), for a bill's Congress")
+    p.set_defaults(func=cmd_legal)
+
     p = sub.add_parser("retag", help="re-apply data/taxonomy.yaml to stored articles")
     p.add_argument("--db", default=str(DEFAULT_DB))
     p.set_defaults(func=cmd_retag)
@@ -437,6 +442,18 @@ def cmd_tag(args: argparse.Namespace) -> int:
             raise CliError(f"{args.file}: empty document", 1)
         tagging = tag_text(title, body)
     print(json.dumps(tagging.as_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_legal(args: argparse.Namespace) -> int:
+    from pipelines.legal.document import legal_mentions
+
+    data = read_input(args.file)
+    try:
+        mentions = legal_mentions(data, args.published)
+    except ValueError as exc:
+        raise CliError(f"{args.file}: {exc}", 1) from None
+    print(json.dumps([m.as_dict() for m in mentions], ensure_ascii=False, indent=2))
     return 0
 
 

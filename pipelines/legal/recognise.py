@@ -1,0 +1,65 @@
+"""Every legal identifier in a text, with its canonical id and span (pure)."""
+
+from __future__ import annotations
+
+from pipelines.legal.cases import find_cases
+from pipelines.legal.context import (
+    SUPREME_RE,
+    congress_named,
+    congress_of,
+    court_mentions,
+    court_near,
+    state_mentions,
+    state_near,
+)
+from pipelines.legal.identifiers import RECOGNISERS, Found
+from pipelines.legal.mentions import LegalMention
+
+
+def recognise(text: str, published: str | None = None) -> list[LegalMention]:
+    """The identifiers of `text` in order of position. `published` (an ISO date) gives a
+    federal bill its Congress when the text does not name one; without either the bill
+    keeps a bare id ('hr-5628')."""
+    candidates: list[Found] = []
+    for pattern, build in RECOGNISERS:
+        for match in pattern.finditer(text):
+            found = build(match)
+            if found is not None:
+                candidates.append(found)
+    candidates.extend(find_cases(text))
+    kept = _without_overlaps(candidates)
+    return [m for m in (_in_context(f, text, published) for f in kept) if m is not None]
+
+
+def _without_overlaps(candidates: list[Found]) -> list[Found]:
+    """Where spans overlap the longer wins ("H.R. 5628" inside a case name loses to it
+    only if the case is longer; a docket inside "No. 3:23-cv-03417" is one mention)."""
+    ordered = sorted(candidates, key=lambda f: (-(f.end - f.start), f.start))
+    kept: list[Found] = []
+    for f in ordered:
+        if all(f.end <= k.start or f.start >= k.end for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f.start)
+
+
+def _in_context(f: Found, text: str, published: str | None) -> LegalMention | None:
+    id, court, jurisdiction = f.id, f.court, f.jurisdiction
+    if f.needs == "supreme":
+        lo, hi = max(0, f.start - 250), min(len(text), f.end + 250)
+        if not SUPREME_RE.search(text[lo:hi]):
+            return None  # "No. 22-451" with no Supreme Court near is not known to be one
+    elif f.needs == "court":
+        court = court_near(f.start, f.end, court_mentions(text), text)
+        if court:
+            id = f"{court}:{id}"
+    elif f.needs == "congress":
+        congress = congress_named(text) or congress_of(published)
+        if congress:
+            id = f"{congress}-{id}"
+    elif f.needs == "state":
+        state = state_near(text, f.start, f.end, state_mentions(text))
+        if state:
+            id, jurisdiction = f"{state} {id}", f"US-{state}"
+    return LegalMention(
+        f.kind, id, text[f.start : f.end], f.start, f.end, jurisdiction=jurisdiction, court=court
+    )
