@@ -105,9 +105,7 @@ def test_a_docket_takes_its_court_only_when_one_is_named_near() -> None:
 def test_a_case_name_loses_the_words_around_it() -> None:
     found = recognise("After Bartz v. Anthropic. Judges then ruled.", None)
     assert [(m.id, m.text) for m in found] == [("Bartz v. Anthropic", "Bartz v. Anthropic")]
-    assert ids("Authors Guild v. OpenAI Inc. in Manhattan") == {
-        ("case", "Authors Guild v. OpenAI")
-    }
+    assert ids("Authors Guild v. OpenAI Inc. in Manhattan") == {("case", "Authors Guild v. OpenAI")}
 
 
 def test_the_labeled_set_meets_the_targets_on_its_held_out_part() -> None:
