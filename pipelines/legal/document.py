@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.legal.mentions import LegalMention
+from pipelines.legal.mentions import LegalMention, article_text
 from pipelines.legal.recognise import recognise
 
 
@@ -29,9 +29,3 @@ def legal_mentions(data: bytes, published: str | None = None) -> list[LegalMenti
     if not text.strip():
         raise ValueError("empty document")
     return recognise(text, published)
-
-
-def article_text(title: str | None, body: str) -> str:
-    """The text the recognisers read for an article: title, blank line, body. Spans
-    stored for an article are offsets in this string."""
-    return f"{title}\n\n{body}" if title else body

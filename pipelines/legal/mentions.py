@@ -36,3 +36,9 @@ class LegalMention:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def article_text(title: str | None, body: str) -> str:
+    """The text the recognisers read for an article: title, blank line, body. Spans
+    stored for an article are offsets in this string."""
+    return f"{title}\n\n{body}" if title else body
