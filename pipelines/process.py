@@ -16,7 +16,7 @@ from pipelines.dedupe import content_hash
 from pipelines.extract import extract_article, extract_from_hints
 from pipelines.legal.deadlines import deadlines_in_text
 from pipelines.legal.mentions import article_text
-from pipelines.legal.recognise import recognise
+from pipelines.legal.recognise import recognise, recognise_url
 from pipelines.model import Article
 from pipelines.tagging import Taxonomy, tag_text
 from pipelines.urls import article_id, canonicalize_url
@@ -53,8 +53,12 @@ def process_page(
     item.extracted = extracted
     # Legal objects and the deadlines its sentences state (issue 18); stored by the writer.
     text = article_text(extracted.title, extracted.text)
-    item.legal = recognise(text, extracted.published)
-    item.deadlines = deadlines_in_text(text, item.legal, extracted.published)
+    named = recognise(text, extracted.published)
+    own = recognise_url(item.canonical_url or item.url)  # the page of an official record
+    item.legal = own + named
+    item.deadlines = deadlines_in_text(
+        text, named, extracted.published, subject=own[0] if own else None
+    )
     item.content_hash = content_hash(extracted.text)
     item.html = ""  # not needed any more, and the item may travel back from a worker
     item.timings = {

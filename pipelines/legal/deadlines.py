@@ -36,6 +36,7 @@ class Deadline:
     source: str  # "api:<slug>", "curated:<file>", "article"
     evidence: str  # the field and value, the citation, or the sentence
     as_of: str | None = None  # when the source said it (article date, fetch time)
+    label: str = ""  # which date, when an object has several of one kind (stages of a law)
 
     @property
     def rank(self) -> int:
@@ -122,16 +123,21 @@ def _month(word: str) -> str | None:
 
 
 def deadlines_in_text(
-    text: str, mentions: list[LegalMention], published: str | None
+    text: str,
+    mentions: list[LegalMention],
+    published: str | None,
+    subject: LegalMention | None = None,
 ) -> list[Deadline]:
     """Deadlines stated in the sentences of an article, each given to the legal object
-    named in its sentence (or, failing that, the nearest one named before it). A sentence
+    named in its sentence, else to the article's `subject` (the record whose own page it
+    is), else to the one named before it that can have deadlines (a docket or rule first,
+    then the nearest). A sentence
     with a date but no object to give it to yields nothing; a later sentence about the
     same object and kind wins (the extension after the first date)."""
     found: dict[tuple[str, str, str], Deadline] = {}
     for sentence in SENTENCE_RE.finditer(text):
         used: set[int] = set()  # a date serves one cue: "reply comments" before "comments"
-        target = _object_for(sentence.start(), sentence.end(), mentions, text)
+        target = _object_for(sentence.start(), sentence.end(), mentions, subject)
         if target is None:
             continue
         for kind, cue in CUE_RE:
@@ -156,14 +162,13 @@ def deadlines_in_text(
 
 
 def _object_for(
-    start: int, end: int, mentions: list[LegalMention], text: str
+    start: int, end: int, mentions: list[LegalMention], subject: LegalMention | None
 ) -> LegalMention | None:
-    inside = [m for m in mentions if start <= m.start < end]
-    if not inside:
-        before = [m for m in mentions if m.start < start and m.kind in DEADLINE_OBJECTS]
-        inside = before[-1:]
-    ranked = sorted(
-        (m for m in inside if m.kind in DEADLINE_OBJECTS),
-        key=lambda m: DEADLINE_OBJECTS.index(m.kind),
-    )
-    return ranked[0] if ranked else None
+    def best(candidates: list[LegalMention]) -> LegalMention | None:
+        usable = [m for m in candidates if m.kind in DEADLINE_OBJECTS]
+        # sorted() is stable: among the preferred kind, the nearest (last) one wins.
+        ranked = sorted(reversed(usable), key=lambda m: DEADLINE_OBJECTS.index(m.kind))
+        return ranked[0] if ranked else None
+
+    inside = best([m for m in mentions if start <= m.start < end])
+    return inside or subject or best([m for m in mentions if m.start < start])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from pipelines.legal.cases import find_cases
 from pipelines.legal.context import (
     SUPREME_RE,
@@ -29,6 +32,20 @@ def recognise(text: str, published: str | None = None) -> list[LegalMention]:
     candidates.extend(find_cases(text))
     kept = _without_overlaps(candidates)
     return [m for m in (_in_context(f, text, published) for f in kept) if m is not None]
+
+
+# A Federal Register document's own page: /documents/2024/09/11/2024-20529/<slug>.
+FR_PAGE = re.compile(r"/documents/\d{4}/\d{2}/\d{2}/(\d{4}-\d{5})(?:/|$)")
+
+
+def recognise_url(url: str) -> list[LegalMention]:
+    """The object an article's own address says it is (an official record's page).
+    Such a mention has no span in the text: start and end are -1, its text the URL."""
+    path = urlsplit(url).path
+    match = FR_PAGE.search(path)
+    if match is None:
+        return []
+    return [LegalMention("fr_document", match.group(1), url, -1, -1, jurisdiction="US")]
 
 
 def _without_overlaps(candidates: list[Found]) -> list[Found]:

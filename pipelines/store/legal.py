@@ -57,38 +57,59 @@ def write_article_legal(
 
 
 def record_deadline(db: sqlite_utils.Database, d: Deadline, now: str | None = None) -> str:
-    """Store a deadline. Returns "new", "replaced", "same" or "older".
+    """Store a deadline. Returns "new", "replaced", "confirmed", "same" or "older".
 
     A date for the same object and kind replaces the stored one when its source ranks
     higher (api > curated > article), or as high and it was stated later; the replaced
     date goes to `deadline_history`. An earlier statement (an article from before the
-    extension, crawled late) changes nothing."""
+    extension, crawled late) changes nothing. The same date from a higher-ranked source
+    takes over the row's source and evidence ("confirmed"), with no history row."""
     now = now or now_iso()
     key = ensure_object(db, d.object_kind, d.object_id, now=now)
     row = db.execute(
         "select id, date, source, as_of, time_zone, evidence, recorded_at from deadlines "
-        "where object_key = ? and kind = ?",
-        [key, d.kind],
+        "where object_key = ? and kind = ? and label = ?",
+        [key, d.kind, d.label],
     ).fetchone()
     values = [d.date, d.time_zone, d.source, d.evidence, d.as_of, now]
     if row is None:
         db.execute(
-            "insert into deadlines (object_key, kind, date, time_zone, source, evidence, "
-            "as_of, recorded_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [key, d.kind, *values],
+            "insert into deadlines (object_key, kind, label, date, time_zone, source, "
+            "evidence, as_of, recorded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [key, d.kind, d.label, *values],
         )
         return "new"
     deadline_id, old_date, old_source, old_as_of = row[0], row[1], row[2], row[3]
-    if old_date == d.date:
-        return "same"
     old_rank = SOURCE_RANK.get(old_source.split(":", 1)[0], 0)
+    if old_date == d.date:
+        if d.rank <= old_rank:
+            return "same"
+        # The official record confirms what an article said: it becomes the source.
+        db.execute(
+            "update deadlines set time_zone = ?, source = ?, evidence = ?, as_of = ?, "
+            "recorded_at = ? where id = ?",
+            [*values[1:], deadline_id],
+        )
+        return "confirmed"
     if (d.rank, d.as_of or "") <= (old_rank, old_as_of or ""):
         return "older"  # a tie keeps the stored date: a re-crawl must not flip it back
     db.execute(
-        "insert into deadline_history (deadline_id, object_key, kind, date, time_zone, "
+        "insert into deadline_history (deadline_id, object_key, kind, label, date, time_zone, "
         "source, evidence, as_of, recorded_at, replaced_at) values (?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?)",
-        [deadline_id, key, d.kind, old_date, row[4], old_source, row[5], old_as_of, row[6], now],
+        "?, ?, ?)",
+        [
+            deadline_id,
+            key,
+            d.kind,
+            d.label,
+            old_date,
+            row[4],
+            old_source,
+            row[5],
+            old_as_of,
+            row[6],
+            now,
+        ],  # fmt: skip
     )
     db.execute(
         "update deadlines set date = ?, time_zone = ?, source = ?, evidence = ?, as_of = ?, "
@@ -101,7 +122,7 @@ def record_deadline(db: sqlite_utils.Database, d: Deadline, now: str | None = No
 def update_object(db: sqlite_utils.Database, key: str, fields: dict[str, Any]) -> None:
     """Set what an official record says of an object (title, status, URL, fetched_at...)."""
     allowed = {"title", "jurisdiction", "court_or_agency", "status", "official_url"}
-    allowed |= {"fetched_at", "resolve_note"}
+    allowed |= {"fetched_at", "resolve_note", "same_as"}
     columns = [c for c in fields if c in allowed]
     if columns:
         db.execute(

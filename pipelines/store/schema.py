@@ -279,6 +279,7 @@ def m009_legal_objects(db: sqlite_utils.Database) -> None:
             "official_url": str,
             "fetched_at": str,  # when an official API last answered for it; null: never
             "resolve_note": str,  # why it was not resolved (no key, not found, ...)
+            "same_as": str,  # JSON list of the keys the official record says are this object
             "first_seen_at": str,
         },
         pk="key",
@@ -299,6 +300,7 @@ def m009_legal_objects(db: sqlite_utils.Database) -> None:
     deadline = {
         "object_key": str,
         "kind": str,
+        "label": str,  # which of several dates of one kind (a law applying in stages)
         "date": str,
         "time_zone": str,
         "source": str,
@@ -310,8 +312,10 @@ def m009_legal_objects(db: sqlite_utils.Database) -> None:
         {"id": int, **deadline},
         pk="id",
         foreign_keys=[("object_key", "legal_objects", "key")],
+        not_null={"label"},
+        defaults={"label": ""},
     )
-    db["deadlines"].create_index(["object_key", "kind"], unique=True)
+    db["deadlines"].create_index(["object_key", "kind", "label"], unique=True)
     db["deadlines"].create_index(["date"])
     db["deadline_history"].create(
         {"id": int, "deadline_id": int, **deadline, "replaced_at": str},
