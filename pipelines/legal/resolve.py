@@ -94,7 +94,7 @@ def _due(
         tuple(row)
         for row in db.execute(
             f"select key, kind, canonical_id from legal_objects where kind in ({marks}) "
-            "and (fetched_at is null or fetched_at < ?) order by first_seen_at limit ?",
+            "and (fetched_at is null or fetched_at <= ?) order by first_seen_at limit ?",
             [*kinds, stale, limit],
         ).fetchall()
     ]

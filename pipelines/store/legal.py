@@ -60,7 +60,8 @@ def record_deadline(db: sqlite_utils.Database, d: Deadline, now: str | None = No
     """Store a deadline. Returns "new", "replaced", "confirmed", "same" or "older".
 
     A date for the same object and kind replaces the stored one when its source ranks
-    higher (api > curated > article), or as high and it was stated later; the replaced
+    higher (api > curated > article), or as high and it was stated later (an official
+    API's latest answer always stands: it is the record as it is now); the replaced
     date goes to `deadline_history`. An earlier statement (an article from before the
     extension, crawled late) changes nothing. The same date from a higher-ranked source
     takes over the row's source and evidence ("confirmed"), with no history row."""
@@ -91,7 +92,8 @@ def record_deadline(db: sqlite_utils.Database, d: Deadline, now: str | None = No
             [*values[1:], deadline_id],
         )
         return "confirmed"
-    if (d.rank, d.as_of or "") <= (old_rank, old_as_of or ""):
+    official_again = d.rank == old_rank == SOURCE_RANK["api"]  # the record as it is now
+    if not official_again and (d.rank, d.as_of or "") <= (old_rank, old_as_of or ""):
         return "older"  # a tie keeps the stored date: a re-crawl must not flip it back
     db.execute(
         "insert into deadline_history (deadline_id, object_key, kind, label, date, time_zone, "
