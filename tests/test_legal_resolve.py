@@ -31,7 +31,7 @@ FR_DOCS = {
         "type": "Notice",
         "html_url": "https://www.federalregister.gov/d/2023-18624",
         "publication_date": "2023-08-30",
-        "agencies": [{"name": "Library of Congress"}, {"name": "Copyright Office, Library of Congress"}],
+        "agencies": [{"name": "Copyright Office, Library of Congress"}],
         "citation": "88 FR 59942",
         "comments_close_on": "2023-10-18",
         "effective_on": None,
@@ -93,7 +93,7 @@ class ApiHandler(QuietHandler):
                 return self.send(403, b"{}", "application/json")
             bill = {
                 "title": "TAKE IT DOWN Act",
-                "latestAction": {"actionDate": "2025-05-19", "text": "Became Public Law No: 119-12."},
+                "latestAction": {"actionDate": "2025-05-19", "text": "Became Public Law."},
                 "laws": [{"number": "119-12", "type": "Public Law"}],
             }  # fmt: skip
             return self.json({"bill": bill})
@@ -118,11 +118,12 @@ def api() -> Iterator[tuple[str, ApiState]]:
 
 
 def catalogue(base: str) -> list[LegalApi]:
+    keyed = ("API_DATA_GOV_KEY",)
     return [
         LegalApi("federal-register-v1", "FR", f"{base}/fr", ("fr_document", "executive_order")),
-        LegalApi("regulations-gov-v4", "Regs", f"{base}/regs", ("reg_docket",), ("API_DATA_GOV_KEY",)),
-        LegalApi("congress-gov-v3", "Congress", f"{base}/congress", ("bill",), ("API_DATA_GOV_KEY",)),
-    ]  # fmt: skip
+        LegalApi("regulations-gov-v4", "Regs", f"{base}/regs", ("reg_docket",), keyed),
+        LegalApi("congress-gov-v3", "Congress", f"{base}/congress", ("bill",), keyed),
+    ]
 
 
 @pytest.fixture
@@ -136,8 +137,7 @@ def db(tmp_path: Path) -> sqlite_utils.Database:
 
 def deadline(db: sqlite_utils.Database, key: str, kind: str = "comments_close") -> tuple:
     return db.execute(
-        "select date, time_zone, source, evidence from deadlines where object_key = ? "
-        "and kind = ?",
+        "select date, time_zone, source, evidence from deadlines where object_key = ? and kind = ?",
         [key, kind],
     ).fetchone()
 
@@ -236,8 +236,9 @@ def test_a_throttled_api_is_not_polled(db, api) -> None:
 
 
 def test_the_curated_stages_of_the_ai_act_are_stored_once(db) -> None:
-    lines = resolve_all(db, [], Path(__file__).parent.parent / "data/legal_deadlines.yaml", {})
-    lines_again = resolve_all(db, [], Path(__file__).parent.parent / "data/legal_deadlines.yaml", {})
+    curated = Path(__file__).parent.parent / "data/legal_deadlines.yaml"
+    lines = resolve_all(db, [], curated, {})
+    lines_again = resolve_all(db, [], curated, {})
     assert "new" in lines[0] and "new" not in lines_again[0]
     dates = [
         r[0]
