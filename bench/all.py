@@ -98,7 +98,7 @@ def table(figures: dict[str, Any]) -> str:
         (
             "Where the time goes (ms per page)",
             ", ".join(f"{k} {v:.2f}" for k, v in stages.items()),
-            "download: summed latency; extract, tag: timed in the workers",
+            "download: summed latency; extract, tag, legal: timed in the workers",
         )
     )
     rows.append(
