@@ -27,12 +27,17 @@ class Found:
 
 
 Builder = Callable[[re.Match[str]], Found | None]
-RECOGNISERS: list[tuple[re.Pattern[str], Builder]] = []
+# (pattern, builder, hints): the pattern runs only on a text containing one of its hints,
+# plain substrings every match must contain. Most articles name no identifier of a kind,
+# and a substring test is far cheaper than a pattern that starts with a lookbehind.
+RECOGNISERS: list[tuple[re.Pattern[str], Builder, tuple[str, ...]]] = []
 
 
-def recogniser(pattern: str, flags: int = 0) -> Callable[[Builder], Builder]:
+def recogniser(
+    pattern: str, flags: int = 0, hints: tuple[str, ...] = ()
+) -> Callable[[Builder], Builder]:
     def register(build: Builder) -> Builder:
-        RECOGNISERS.append((re.compile(pattern, flags), build))
+        RECOGNISERS.append((re.compile(pattern, flags), build, hints))
         return build
 
     return register
@@ -50,6 +55,7 @@ DOCKET_KINDS = "cv|cr|md|mc|bk|ap|mj"
 @recogniser(
     L + rf"(?:No\.\s*)?(\d{{1,2}}):(\d{{2}})[-\s]?({DOCKET_KINDS})[-\s]?(\d{{2,6}})" + R,
     re.IGNORECASE,
+    hints=(":",),
 )
 def federal_docket(m: re.Match[str]) -> Found:
     office, year, kind, number = m.groups()
@@ -78,7 +84,13 @@ def supreme_docket(m: re.Match[str]) -> Found:
     )
 
 
-@recogniser(L + r"(\d{2})-(CA|CB|CC|CD|CE|CG|CP|RC|RD|RM|UC|UD|AC)-(\d{5,6})" + R)
+NLRB_KINDS = ("CA", "CB", "CC", "CD", "CE", "CG", "CP", "RC", "RD", "RM", "UC", "UD", "AC")
+
+
+@recogniser(
+    L + rf"(\d{{2}})-({'|'.join(NLRB_KINDS)})-(\d{{5,6}})" + R,
+    hints=tuple(f"-{k}-" for k in NLRB_KINDS),
+)
 def nlrb_case(m: re.Match[str]) -> Found:
     region, kind, number = m.groups()
     return _found(m, "nlrb_case", f"{region}-{kind}-{int(number):06d}", jurisdiction="US")
@@ -92,13 +104,14 @@ def fr_document(m: re.Match[str]) -> Found:
     return _found(m, "fr_document", f"{m.group(1)}-{m.group(2)}", jurisdiction="US")
 
 
-@recogniser(L + r"(\d{1,2})\s+(?:FR|Fed\.\s?Reg\.)\s+(\d{1,6})" + R)
+@recogniser(L + r"(\d{1,2})\s+(?:FR|Fed\.\s?Reg\.)\s+(\d{1,6})" + R, hints=("FR", "Fed."))
 def fr_citation(m: re.Match[str]) -> Found:
     return _found(m, "fr_citation", f"{int(m.group(1))} FR {int(m.group(2))}", jurisdiction="US")
 
 
 @recogniser(
-    L + r"(\d{1,2})\s+C\.?F\.?R\.?\s+(?:(?:Parts?|part|pt\.)\s+|§+\s*)?(\d{1,4}(?:\.\d{1,5})?)" + R
+    L + r"(\d{1,2})\s+C\.?F\.?R\.?\s+(?:(?:Parts?|part|pt\.)\s+|§+\s*)?(\d{1,4}(?:\.\d{1,5})?)" + R,
+    hints=("CFR", "C.F.R", "CF.R", "C.FR"),
 )
 def cfr(m: re.Match[str]) -> Found:
     return _found(m, "cfr", f"{int(m.group(1))} CFR {m.group(2)}", jurisdiction="US")
@@ -107,7 +120,7 @@ def cfr(m: re.Match[str]) -> Found:
 AGENCY = r"[A-Z]{2,6}"
 
 
-@recogniser(L + rf"({AGENCY})-({YEAR})-(\d{{4}})(?:-(\d{{4}}))?" + R)
+@recogniser(L + rf"({AGENCY})-({YEAR})-(\d{{4}})(?:-(\d{{4}}))?" + R, hints=("-19", "-20"))
 def reg_docket(m: re.Match[str]) -> Found | None:
     agency, year, number, document = m.groups()
     if agency in {"ISO", "RFC", "CVE", "SB", "HB", "AB"}:
@@ -119,6 +132,7 @@ def reg_docket(m: re.Match[str]) -> Found | None:
 @recogniser(
     r"(?<![\w.])(?:Executive\s+Order|E\.\s?O\.|EO)\s+(?:No\.\s*|#\s*)?(1[0-5]\d{3})" + R,
     re.IGNORECASE,
+    hints=("rder", "RDER", "E.", "EO", "eo", "Eo", "eO"),
 )
 def executive_order(m: re.Match[str]) -> Found:
     return _found(m, "executive_order", f"EO {m.group(1)}", jurisdiction="US")
@@ -140,7 +154,8 @@ FEDERAL_BILL_TYPES = {
 
 @recogniser(
     r"(?<![\w.])(H\.\s?R\.|H\.\s?Res\.|H\.\s?J\.\s?Res\.|H\.\s?Con\.\s?Res\.|S\.\s?Res\.|"
-    r"S\.\s?J\.\s?Res\.|S\.\s?Con\.\s?Res\.|S\.|HR)\s?(\d{1,5})" + R
+    r"S\.\s?J\.\s?Res\.|S\.\s?Con\.\s?Res\.|S\.|HR)\s?(\d{1,5})" + R,
+    hints=("H.", "S.", "HR"),
 )
 def federal_bill(m: re.Match[str]) -> Found:
     kind = re.sub(r"[.\s]", "", m.group(1)).lower()
@@ -155,7 +170,8 @@ def federal_bill(m: re.Match[str]) -> Found:
 
 
 @recogniser(
-    r"(?<![\w.])(?:Pub(?:lic|\.)\s?L(?:aw|\.)|P\.\s?L\.)\s+(?:No\.\s*)?(\d{2,3})[-‑–](\d{1,3})" + R
+    r"(?<![\w.])(?:Pub(?:lic|\.)\s?L(?:aw|\.)|P\.\s?L\.)\s+(?:No\.\s*)?(\d{2,3})[-‑–](\d{1,3})" + R,
+    hints=("Pub", "P."),
 )
 def public_law(m: re.Match[str]) -> Found:
     return _found(m, "public_law", f"PL {int(m.group(1))}-{int(m.group(2))}", jurisdiction="US")
@@ -183,7 +199,8 @@ EU_TYPES = {"regulation": "R", "directive": "L", "decision": "D"}
 
 @recogniser(
     r"\b(Regulation|Directive|Decision)\s+(?:\((?:EU|EC|EEC|EU,\s?Euratom)\)\s+)?(?:No\.?\s*)?"
-    r"(\d{2,4})/(\d{1,4})(?:/(EU|EC|EEC))?" + R
+    r"(\d{2,4})/(\d{1,4})(?:/(EU|EC|EEC))?" + R,
+    hints=("Regulation", "Directive", "Decision"),
 )
 def eu_act(m: re.Match[str]) -> Found | None:
     kind, first, second, suffix = m.groups()
@@ -206,11 +223,15 @@ def celex(m: re.Match[str]) -> Found:
     return _found(m, "celex", m.group(1), jurisdiction="EU")
 
 
-@recogniser(L + rf"({YEAR}|19[5-9]\d)/(\d{{4}})\s?\((COD|CNS|APP|NLE|INI|INL|BUD|DEC)\)")
+@recogniser(
+    L + rf"({YEAR}|19[5-9]\d)/(\d{{4}})\s?\((COD|CNS|APP|NLE|INI|INL|BUD|DEC)\)", hints=("(",)
+)
 def eu_procedure(m: re.Match[str]) -> Found:
     return _found(m, "eu_procedure", f"{m.group(1)}/{m.group(2)}({m.group(3)})", jurisdiction="EU")
 
 
-@recogniser(r"(?<![\w])(ukpga|uksi|asp|ssi|wsi|nisr|anaw|asc|nia|ukla)/(\d{4})/(\d{1,5})" + R)
+@recogniser(
+    r"(?<![\w])(ukpga|uksi|asp|ssi|wsi|nisr|anaw|asc|nia|ukla)/(\d{4})/(\d{1,5})" + R, hints=("/",)
+)
 def uk_act(m: re.Match[str]) -> Found:
     return _found(m, "uk_act", f"{m.group(1)}/{m.group(2)}/{int(m.group(3))}", jurisdiction="GB")

@@ -24,7 +24,9 @@ def recognise(text: str, published: str | None = None) -> list[LegalMention]:
     federal bill its Congress when the text does not name one; without either the bill
     keeps a bare id ('hr-5628')."""
     candidates: list[Found] = []
-    for pattern, build in RECOGNISERS:
+    for pattern, build, hints in RECOGNISERS:
+        if hints and not any(hint in text for hint in hints):
+            continue
         for match in pattern.finditer(text):
             found = build(match)
             if found is not None:
