@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apis", default=str(DEFAULT_LEGAL_APIS), help="the APIs' catalogue")
     p.add_argument("--curated", default=str(DEFAULT_CURATED), help="curated deadlines ('' none)")
     p.add_argument("--refresh-days", type=float, default=7, help="re-ask after this long")
+    p.add_argument(
+        "--scan", action="store_true", help="first recognise the stored articles' objects again"
+    )
     p.set_defaults(func=cmd_legal_resolve)
 
     p = sub.add_parser("retag", help="re-apply data/taxonomy.yaml to stored articles")
@@ -475,6 +478,11 @@ def cmd_legal(args: argparse.Namespace) -> int:
 
 def cmd_legal_resolve(args: argparse.Namespace) -> int:
     require_db(args.db)
+    if args.scan:
+        from pipelines.legal.scan import scan_articles
+        from pipelines.store import open_db
+
+        print(f"articles scanned for legal objects: {scan_articles(open_db(args.db))}")
     for line in resolve_legal(args.db, args.apis, args.curated or None, args.refresh_days):
         print(line)
     return 0

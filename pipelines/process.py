@@ -14,9 +14,7 @@ import time
 
 from pipelines.dedupe import content_hash
 from pipelines.extract import extract_article, extract_from_hints
-from pipelines.legal.deadlines import deadlines_in_text
-from pipelines.legal.mentions import article_text
-from pipelines.legal.recognise import recognise, recognise_url
+from pipelines.legal.article import article_legal
 from pipelines.model import Article
 from pipelines.tagging import Taxonomy, tag_text
 from pipelines.urls import article_id, canonicalize_url
@@ -52,12 +50,8 @@ def process_page(
     tagged_at = time.perf_counter()
     item.extracted = extracted
     # Legal objects and the deadlines its sentences state (issue 18); stored by the writer.
-    text = article_text(extracted.title, extracted.text)
-    named = recognise(text, extracted.published)
-    own = recognise_url(item.canonical_url or item.url)  # the page of an official record
-    item.legal = own + named
-    item.deadlines = deadlines_in_text(
-        text, named, extracted.published, subject=own[0] if own else None
+    item.legal, item.deadlines = article_legal(
+        item.canonical_url or item.url, extracted.title, extracted.text, extracted.published
     )
     item.content_hash = content_hash(extracted.text)
     item.html = ""  # not needed any more, and the item may travel back from a worker

@@ -134,3 +134,17 @@ def test_an_earlier_statement_or_a_lower_source_does_not_replace(db) -> None:
         assert record_deadline(db, later) == "replaced"
     assert db.execute("select date from deadlines").fetchone()[0] == "2024-10-18"
     assert db["deadline_history"].count == 1
+
+
+def test_a_rescan_of_stored_articles_rebuilds_the_same_rows(db) -> None:
+    from pipelines.legal.scan import scan_articles
+
+    store(db, make_item("https://example.org/a"))
+    before = sorted(tuple(r.values()) for r in db["article_legal_objects"].rows)
+    with db.conn:
+        db.execute("delete from article_legal_objects")  # a database from before issue 18
+    assert scan_articles(db, batch=1) == 1
+    assert sorted(tuple(r.values()) for r in db["article_legal_objects"].rows) == before
+    scan_articles(db)
+    assert len(before) == db["article_legal_objects"].count
+    assert db["deadlines"].count == 2
