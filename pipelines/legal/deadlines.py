@@ -101,13 +101,14 @@ def parse_day(text: str, published: str | None) -> str | None:
     if year is None:
         if not published:
             return None
-        base = date.fromisoformat(published[:10])
-        year = base.year
-        try:
-            if date(year, month, day) < base - timedelta(days=60):
-                year += 1
-        except ValueError:
-            return None
+        earliest = date.fromisoformat(published[:10]) - timedelta(days=60)
+        for candidate in range(earliest.year, earliest.year + 2):
+            try:
+                if date(candidate, month, day) >= earliest:
+                    return date(candidate, month, day).isoformat()
+            except ValueError:
+                return None  # 30 February
+        return None
     try:
         return date(year, month, day).isoformat()
     except ValueError:
