@@ -266,3 +266,17 @@ def test_aitrack_legal_resolve_on_a_missing_database_says_so(tmp_path: Path) -> 
     result = run_aitrack("legal-resolve", "--db", str(tmp_path / "none.db"))
     assert result.returncode == 2 and "no database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_api_is_given_up_for_the_run_after_one_try(db) -> None:
+    with db.conn:
+        ensure_object(db, "fr_document", "2024-20529")
+    dead = [LegalApi("federal-register-v1", "FR", "http://127.0.0.1:9/fr", ("fr_document",))]
+    report = resolve_objects(db, dead, env={})
+    assert len([f for f in report.failures if "fr_document" in f]) == 1
+    assert report.failures[-1] == "federal-register-v1: unreachable, stopped"
+    # Nothing was marked as fetched: the next run asks again.
+    assert (
+        db.execute("select count(*) from legal_objects where fetched_at is not null").fetchone()[0]
+        == 0
+    )

@@ -82,6 +82,9 @@ def resolve_objects(
                 if exc.status == 429:  # throttled: stop asking, try again next run
                     report.failures.append(f"{api.slug}: throttled (HTTP 429), stopped")
                     break
+                if exc.status is None:  # unreachable: the next object would wait as long
+                    report.failures.append(f"{api.slug}: unreachable, stopped")
+                    break
     return report
 
 
