@@ -95,6 +95,13 @@ async def test_object_page_shows_record_articles_and_timeline(legal_site) -> Non
     # An id with slashes and parentheses works, quoted or not.
     ai_act = await legal_site.client.get(f"/object/celex/{quote('32024R1689')}")
     assert ai_act.status_code == 200 and "Art. 113(c)" in ai_act.text
+    for path in (
+        "/object/eu_procedure/2021/0106(COD)",
+        "/object/eu_procedure/" + quote("2021/0106(COD)", safe=""),
+        "/object/state_bill/" + quote("CA SB 1047"),
+    ):
+        assert (await legal_site.client.get(path)).status_code == 200, path
+    assert 'href="/object/eu_procedure/2021/0106(COD)"' in ai_act.text
     missing = await legal_site.client.get("/object/celex/39999R9999")
     assert missing.status_code == 404
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -44,7 +44,8 @@ def _today() -> str:
 
 
 def object_path(kind: str, canonical_id: str) -> str:
-    return f"/object/{kind}/{quote(canonical_id, safe='')}"
+    # Slashes stay (the route takes the rest of the path): ukpga/2023/50, 2021/0106(COD).
+    return f"/object/{kind}/{quote(canonical_id, safe='/:()')}"
 
 
 async def calendar_page(datasette: Any, request: Any) -> Response:
@@ -120,7 +121,8 @@ async def calendar_page(datasette: Any, request: Any) -> Response:
 
 
 async def object_page(datasette: Any, request: Any) -> Response:
-    kind, canonical_id = request.url_vars["kind"], request.url_vars["id"]
+    # Datasette hands the route's groups over still percent-encoded ("CA%20SB%201047").
+    kind, canonical_id = request.url_vars["kind"], unquote(request.url_vars["id"])
     key = f"{kind}:{canonical_id}"
     db = datasette.get_database()
     rows = (await db.execute("select * from legal_objects where key = ?", [key])).rows
