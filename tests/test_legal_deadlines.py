@@ -40,6 +40,7 @@ def found(text: str, published: str = "2024-02-20") -> set[tuple[str, str, str]]
             "A hearing in 3:23-cv-03417 is set for May 9.",
             {("3:23-cv-03417", "hearing", "2024-05-09")},
         ),
+        ("The judge read the transcript of a hearing in 3:23-cv-03417 held on May 9.", set()),
         ("Comments are due March 5, the agency said.", set()),  # no object to give it to
         ("Docket COLC-2023-0006 drew 10,000 comments in 2023.", set()),  # no date
     ],

@@ -7,6 +7,7 @@ found here by `deadlines_in_text`. Pure: no database."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -72,7 +73,9 @@ CUES = [
     ("effective", rf"\b(?:{EFFECT})\b{GAP.format(20)}(?:on\s+)?{DATE}"),
     ("compliance", rf"\b(?:comply|compliance)\b{GAP.format(40)}\b(?:by|on|from|date)\b"
      rf"{GAP.format(10)}{DATE}"),
-    ("hearing", rf"\b(?:hearing|oral argument|arguments?)\b{GAP.format(40)}\b(?:on|for)\s+{DATE}"),
+    # "a hearing held on June 8" is history, not a date to come.
+    ("hearing", rf"\b(?:hearing|oral argument|arguments?)\b(?:(?!\bheld\b)[^.;]){{0,40}}?"
+     rf"\b(?:on|for)\s+{DATE}"),
     ("application", rf"\b(?:appl(?:y|ies)|application)\b{GAP.format(20)}\bfrom\s+{DATE}"),
 ]  # fmt: skip
 CUE_RE = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in CUES]
@@ -167,8 +170,13 @@ def _object_for(
 ) -> LegalMention | None:
     def best(candidates: list[LegalMention]) -> LegalMention | None:
         usable = [m for m in candidates if m.kind in DEADLINE_OBJECTS]
-        # sorted() is stable: among the preferred kind, the nearest (last) one wins.
-        ranked = sorted(reversed(usable), key=lambda m: DEADLINE_OBJECTS.index(m.kind))
+        named = Counter((m.kind, m.id) for m in usable)
+        # The preferred kind; then the object the article names most (its subject, not a
+        # case it cites in passing); then the nearest (sorted() is stable).
+        ranked = sorted(
+            reversed(usable),
+            key=lambda m: (DEADLINE_OBJECTS.index(m.kind), -named[(m.kind, m.id)]),
+        )
         return ranked[0] if ranked else None
 
     inside = best([m for m in mentions if start <= m.start < end])
