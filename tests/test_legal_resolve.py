@@ -88,6 +88,20 @@ class ApiHandler(QuietHandler):
                 docket = query.get("filter[docketId]", [""])[0]
                 data = [d for d in REGS_DOCUMENTS if d["attributes"]["docketId"] == docket]
                 return self.json({"data": data, "meta": {"totalElements": len(data)}})
+        if path == "/cl/dockets/":
+            if self.headers.get("Authorization") != f"Token {KEY}":
+                return self.send(401, b"{}", "application/json")
+            if query.get("court") == ["cand"] and query.get("docket_number") == ["3:23-cv-03417"]:
+                docket = {
+                    "case_name": "Kadrey v. Meta Platforms, Inc.",
+                    "docket_number": "3:23-cv-03417",
+                    "court_id": "cand",
+                    "date_filed": "2023-07-07",
+                    "date_terminated": None,
+                    "absolute_url": "/docket/1/kadrey-v-meta-platforms-inc/",
+                }
+                return self.json({"count": 1, "results": [docket]})
+            return self.json({"count": 0, "results": []})
         if path == "/congress/bill/119/s/146":
             if self.headers.get("X-Api-Key") != KEY:
                 return self.send(403, b"{}", "application/json")
@@ -255,6 +269,7 @@ def test_the_catalogue_is_checked_with_file_entry_and_field(tmp_path: Path) -> N
         "federal-register-v1",
         "regulations-gov-v4",
         "congress-gov-v3",
+        "courtlistener-v4",
     }
     bad = tmp_path / "apis.yaml"
     bad.write_text("apis:\n  - {slug: federal-register-v1, kind: feed, urls: [x]}\n")
@@ -280,3 +295,27 @@ def test_an_unreachable_api_is_given_up_for_the_run_after_one_try(db) -> None:
         db.execute("select count(*) from legal_objects where fetched_at is not null").fetchone()[0]
         == 0
     )
+
+
+def test_courtlistener_is_asked_at_most_per_run_and_names_the_case(db, api) -> None:
+    base, state = api
+    with db.conn:
+        ensure_object(db, "docket", "cand:3:23-cv-03417")
+        ensure_object(db, "docket", "nysd:1:23-cv-11195")
+        ensure_object(db, "docket", "3:24-cv-05417")  # no court: never asked
+    cl = [
+        LegalApi("courtlistener-v4", "CL", f"{base}/cl", ("docket",), ("COURTLISTENER_TOKEN",), 1)
+    ]
+    report = resolve_objects(db, cl, env={"COURTLISTENER_TOKEN": KEY})
+    assert len([r for r in state.requests if r[0] == "/cl/dockets/"]) == 1
+    assert any("1 objects wait for the next run" in line for line in report.skipped)
+    title, same_as, url = db.execute(
+        "select title, same_as, official_url from legal_objects "
+        "where key = 'docket:cand:3:23-cv-03417'"
+    ).fetchone()
+    assert title == "Kadrey v. Meta Platforms, Inc."
+    assert url.endswith("/kadrey-v-meta-platforms-inc/")
+    assert json.loads(same_as) == ["case:Kadrey v. Meta"]  # the id recognition gives it
+    resolve_objects(db, cl, env={"COURTLISTENER_TOKEN": KEY})  # the next run: the other one
+    asked = [r[1]["docket_number"][0] for r in state.requests if r[0] == "/cl/dockets/"]
+    assert asked == ["3:23-cv-03417", "1:23-cv-11195"]

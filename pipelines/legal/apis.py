@@ -9,7 +9,7 @@ import yaml
 
 from pipelines.legal.mentions import KINDS
 
-HANDLED = {"federal-register-v1", "regulations-gov-v4", "congress-gov-v3"}
+HANDLED = {"federal-register-v1", "regulations-gov-v4", "congress-gov-v3", "courtlistener-v4"}
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class LegalApi:
     base: str
     resolves: tuple[str, ...]
     requires_env: tuple[str, ...] = ()
+    per_run: int | None = None  # at most this many lookups a run (a throttled API)
 
 
 def load_apis(path: str | Path) -> list[LegalApi]:
@@ -52,6 +53,7 @@ def load_apis(path: str | Path) -> list[LegalApi]:
                 str(urls[0]),
                 resolves,
                 tuple(entry.get("requires_env") or ()),
+                int(entry["per_run"]) if entry.get("per_run") else None,
             )
         )
     return apis

@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from pipelines.dates import now_iso
-from pipelines.legal import congress_gov, federal_register, regulations_gov
+from pipelines.legal import congress_gov, courtlistener, federal_register, regulations_gov
 from pipelines.legal.apis import LegalApi
 from pipelines.legal.curated import apply_curated
 from pipelines.legal.deadlines import Deadline
@@ -26,6 +26,7 @@ from pipelines.legal.http import ApiError, Fetch, get_json
 from pipelines.store.legal import ensure_object, record_deadline, update_object
 
 KEY_ENV = "API_DATA_GOV_KEY"
+TOKEN_ENV = "COURTLISTENER_TOKEN"
 
 
 class NotFound(Exception):
@@ -62,6 +63,8 @@ def resolve_objects(
     for api in apis:
         missing = [name for name in api.requires_env if not env.get(name)]
         due = _due(db, api.resolves, refresh_days, limit)
+        if api.slug == "courtlistener-v4":  # only a docket whose court is known
+            due = [d for d in due if d[1] != "docket" or courtlistener.split_docket(d[2])]
         if missing:
             note = f"skipped: {api.slug} needs {', '.join(missing)} in the environment"
             report.skipped.append(f"{note} ({len(due)} objects waiting)")
@@ -74,6 +77,14 @@ def resolve_objects(
                     )
             continue
         headers = {"X-Api-Key": env[KEY_ENV]} if KEY_ENV in api.requires_env else {}
+        if TOKEN_ENV in api.requires_env:
+            headers = {"Authorization": f"Token {env[TOKEN_ENV]}"}
+        if api.per_run is not None and len(due) > api.per_run:
+            report.skipped.append(
+                f"{api.slug}: {len(due) - api.per_run} objects wait for the next run "
+                f"(at most {api.per_run} lookups a run)"
+            )
+            due = due[: api.per_run]
         for key, kind, canonical_id in due:
             try:
                 _resolve_one(db, api, headers, fetch, key, kind, canonical_id, report)
@@ -161,6 +172,16 @@ def _lookup(
             raise NotFound("the article gave no date, so the bill's Congress is unknown")
         answer = _get(fetch, congress_gov.bill_url(api.base, *parts), headers)
         fields, aliases = congress_gov.record(answer, *parts, now)
+        return fields, [], aliases
+    if api.slug == "courtlistener-v4":
+        parts = courtlistener.split_docket(canonical_id)
+        if parts is None:
+            raise NotFound("the article named no court for this docket")
+        answer = _get(fetch, courtlistener.docket_url(api.base, *parts), headers)
+        try:
+            fields, aliases = courtlistener.record(answer, now)
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
         return fields, [], aliases
     raise NotFound(f"{api.slug} cannot resolve {kind}")
 
