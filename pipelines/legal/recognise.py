@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from pipelines.legal.cases import find_cases
@@ -33,7 +34,28 @@ def recognise(text: str, published: str | None = None) -> list[LegalMention]:
                 candidates.append(found)
     candidates.extend(find_cases(text))
     kept = _without_overlaps(candidates)
-    return [m for m in (_in_context(f, text, published) for f in kept) if m is not None]
+    context = _Context(text)
+    return [m for m in (_in_context(f, context, published) for f in kept) if m is not None]
+
+
+class _Context:
+    """What the whole text says (its courts, states, Congress), worked out once and only
+    when a mention needs it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def courts(self) -> list[tuple[int, str]]:
+        return court_mentions(self.text)
+
+    @cached_property
+    def states(self) -> list[tuple[int, str]]:
+        return state_mentions(self.text)
+
+    @cached_property
+    def congress(self) -> int | None:
+        return congress_named(self.text)
 
 
 # A Federal Register document's own page: /documents/2024/09/11/2024-20529/<slug>.
@@ -61,22 +83,22 @@ def _without_overlaps(candidates: list[Found]) -> list[Found]:
     return sorted(kept, key=lambda f: f.start)
 
 
-def _in_context(f: Found, text: str, published: str | None) -> LegalMention | None:
-    id, court, jurisdiction = f.id, f.court, f.jurisdiction
+def _in_context(f: Found, context: _Context, published: str | None) -> LegalMention | None:
+    text, id, court, jurisdiction = context.text, f.id, f.court, f.jurisdiction
     if f.needs == "supreme":
         lo, hi = max(0, f.start - 250), min(len(text), f.end + 250)
         if not SUPREME_RE.search(text[lo:hi]):
             return None  # "No. 22-451" with no Supreme Court near is not known to be one
     elif f.needs == "court":
-        court = court_near(f.start, f.end, court_mentions(text), text)
+        court = court_near(f.start, f.end, context.courts, text)
         if court:
             id = f"{court}:{id}"
     elif f.needs == "congress":
-        congress = congress_named(text) or congress_of(published)
+        congress = context.congress or congress_of(published)
         if congress:
             id = f"{congress}-{id}"
     elif f.needs == "state":
-        state = state_near(text, f.start, f.end, state_mentions(text))
+        state = state_near(text, f.start, f.end, context.states)
         if state:
             id, jurisdiction = f"{state} {id}", f"US-{state}"
     return LegalMention(
