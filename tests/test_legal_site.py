@@ -109,6 +109,8 @@ async def test_object_page_shows_record_articles_and_timeline(legal_site) -> Non
 async def test_canned_queries_cases_and_rules_open_for_comment(legal_site) -> None:
     cases = (await legal_site.client.get("/aitrack/cases.json?_shape=array")).json()
     assert any(r["canonical_id"] == "Andersen v. Stability AI" for r in cases)
+    page = (await legal_site.client.get("/aitrack/cases")).text
+    assert '<a href="/object/case/Andersen%20v.%20Stability%20AI">' in page
     open_rules = (
         await legal_site.client.get(
             "/aitrack/rules_open_for_comment.json?_shape=array&as_of=2024-09-15"

@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+from markupsafe import Markup
 
 from pipelines.atom import Entry, feed_document, safe_url
 from pipelines.legal.calendar import (
@@ -37,6 +38,16 @@ def register_routes() -> list[tuple[str, Any]]:
         (rf"^/calendar/topic/(?P<topic>[a-z0-9_-]+){CAL_FORMAT}$", calendar_page),
         (r"^/object/(?P<kind>[a-z_]+)/(?P<id>.+)$", object_page),
     ]
+
+
+@hookimpl
+def render_cell(value: Any, column: str, datasette: Any) -> Markup | None:
+    """The canned queries' `object_page` column as a link to the object's page."""
+    if column == "object_page" and isinstance(value, str) and value.startswith("/object/"):
+        kind, _, canonical_id = value[len("/object/") :].partition("/")
+        href = datasette.urls.path(object_path(kind, canonical_id))
+        return Markup('<a href="{}">{}</a>').format(href, canonical_id)
+    return None
 
 
 def _today() -> str:
