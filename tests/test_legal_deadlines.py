@@ -63,3 +63,24 @@ def test_a_day_without_a_year_is_the_next_one_after_the_article() -> None:
     assert parse_day("December 1", "2025-01-10") == "2024-12-01"  # a recent past day
     assert parse_day("February 30, 2024", None) is None
     assert parse_day("March 5", None) is None  # no year and no article date
+
+
+def test_a_huge_text_full_of_identifiers_takes_linear_time() -> None:
+    import random
+    import time
+
+    from pipelines.legal.article import article_legal
+
+    words = "Apple v. The of Regulation (EU) 2024/1689 comments due March 5 SB 1047 No. "
+    words += "3:23-cv-03417 H.R. S. In re Court the Inc. , . \n"
+    pick = random.Random(1).choice
+    vocabulary = words.split(" ")
+    small = " ".join(pick(vocabulary) for _ in range(4000))
+    big = " ".join(pick(vocabulary) for _ in range(64000))
+    timings = []
+    for text in (small, big):
+        start = time.perf_counter()
+        article_legal("https://example.org/a", "T", text, "2024-01-01")
+        timings.append(time.perf_counter() - start)
+    # 16 times the text: well under 16 squared the time (it was quadratic once).
+    assert timings[1] < max(timings[0], 0.01) * 60

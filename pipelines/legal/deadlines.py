@@ -6,6 +6,7 @@ found here by `deadlines_in_text`. Pure: no database."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -139,11 +140,10 @@ def deadlines_in_text(
     with a date but no object to give it to yields nothing; a later sentence about the
     same object and kind wins (the extension after the first date)."""
     found: dict[tuple[str, str, str], Deadline] = {}
+    starts = [m.start for m in mentions]  # recognise() returns them in order
     for sentence in SENTENCE_RE.finditer(text):
         used: set[int] = set()  # a date serves one cue: "reply comments" before "comments"
-        target = _object_for(sentence.start(), sentence.end(), mentions, subject)
-        if target is None:
-            continue
+        target: LegalMention | None = None
         for kind, cue in CUE_RE:
             for match in cue.finditer(sentence.group(0)):
                 dates = list(DATE_RE.finditer(match.group(0)))
@@ -151,7 +151,10 @@ def deadlines_in_text(
                     continue
                 used.add(match.start() + dates[-1].start())
                 day = parse_day(dates[-1].group(0), published)
-                if day:
+                # The object only for a sentence that states a deadline: most do not.
+                target = target or _object_for(sentence.start(), sentence.end(), mentions,
+                                               starts, subject)  # fmt: skip
+                if day and target:
                     found[(target.kind, target.id, kind)] = Deadline(
                         target.kind,
                         target.id,
@@ -165,8 +168,15 @@ def deadlines_in_text(
     return list(found.values())
 
 
+LOOKBACK = 5000  # characters before a sentence whose objects it may be about
+
+
 def _object_for(
-    start: int, end: int, mentions: list[LegalMention], subject: LegalMention | None
+    start: int,
+    end: int,
+    mentions: list[LegalMention],
+    starts: list[int],
+    subject: LegalMention | None,
 ) -> LegalMention | None:
     def best(candidates: list[LegalMention]) -> LegalMention | None:
         usable = [m for m in candidates if m.kind in DEADLINE_OBJECTS]
@@ -179,5 +189,9 @@ def _object_for(
         )
         return ranked[0] if ranked else None
 
-    inside = best([m for m in mentions if start <= m.start < end])
-    return inside or subject or best([m for m in mentions if m.start < start])
+    lo = bisect.bisect_left(starts, start)
+    hi = bisect.bisect_left(starts, end)
+    inside = best(mentions[lo:hi])
+    if inside or subject:
+        return inside or subject
+    return best(mentions[bisect.bisect_left(starts, start - LOOKBACK) : lo])

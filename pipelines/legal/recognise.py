@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import cached_property
 from urllib.parse import urlsplit
@@ -73,14 +74,21 @@ def recognise_url(url: str) -> list[LegalMention]:
 
 
 def _without_overlaps(candidates: list[Found]) -> list[Found]:
-    """Where spans overlap the longer wins ("H.R. 5628" inside a case name loses to it
-    only if the case is longer; a docket inside "No. 3:23-cv-03417" is one mention)."""
+    """Where spans overlap the longer wins (a docket inside "No. 3:23-cv-03417" is one
+    mention). Kept spans never overlap, so sorted by start their ends are sorted too, and
+    one bisection finds the only neighbours a candidate can collide with."""
     ordered = sorted(candidates, key=lambda f: (-(f.end - f.start), f.start))
-    kept: list[Found] = []
+    starts: list[int] = []
+    kept: list[Found] = []  # in order of start
     for f in ordered:
-        if all(f.end <= k.start or f.start >= k.end for k in kept):
-            kept.append(f)
-    return sorted(kept, key=lambda f: f.start)
+        i = bisect.bisect_left(starts, f.start)
+        if i > 0 and kept[i - 1].end > f.start:
+            continue
+        if i < len(kept) and kept[i].start < f.end:
+            continue
+        starts.insert(i, f.start)
+        kept.insert(i, f)
+    return kept
 
 
 def _in_context(f: Found, context: _Context, published: str | None) -> LegalMention | None:
