@@ -58,7 +58,9 @@ DATE = (
     rf"|\d{{1,2}}\s+{MONTH}(?:\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}})"
 )
 # (kind, pattern): the date is the last DATE the pattern's match contains.
-GAP = r"[^.;]{{0,{}}}?"  # words between the cue and its date, within one clause
+# Words between a cue and its date, within one clause of one sentence (a full stop inside
+# a sentence is an abbreviation's: "N.D. Cal.").
+GAP = r"[^;]{{0,{}}}?"
 COMMENT_VERBS = r"due|deadline|close[sd]?|closing|end(?:s|ed)?|accepted|received|submitted|filed"
 EFFECT = (
     r"takes? effect|took effect|goes? into effect|went into effect|becomes? effective"
@@ -70,23 +72,47 @@ CUES = [
     ("comments_close", rf"\bcomments?\b{GAP.format(60)}\b(?:{COMMENT_VERBS})\b"
      rf"{GAP.format(40)}{DATE}"),
     ("comments_close", rf"\bcomment (?:period|deadline)\b{GAP.format(60)}{DATE}"),
+    ("comments_close", rf"\bcomments?\s+(?:by|until|through|no later than)\s+{DATE}"),
+    ("comments_close", rf"\b(?:close[sd]?|closing|end[sd]?)\b{GAP.format(30)}\bcomments?\b"
+     rf"{GAP.format(20)}{DATE}"),
     ("comments_close", rf"\bextended\b{GAP.format(60)}\b(?:to|until|through)\s+{DATE}"),
     ("effective", rf"\b(?:{EFFECT})\b{GAP.format(20)}(?:on\s+)?{DATE}"),
     ("compliance", rf"\b(?:comply|compliance)\b{GAP.format(40)}\b(?:by|on|from|date)\b"
      rf"{GAP.format(10)}{DATE}"),
     # "a hearing held on June 8" is history, not a date to come.
-    ("hearing", rf"\b(?:hearing|oral argument|arguments?)\b(?:(?!\bheld\b)[^.;]){{0,40}}?"
+    ("hearing", rf"\b(?:hearing|oral argument|arguments?)\b(?:(?!\bheld\b)[^;]){{0,60}}?"
      rf"\b(?:on|for)\s+{DATE}"),
     ("application", rf"\b(?:appl(?:y|ies)|application)\b{GAP.format(20)}\bfrom\s+{DATE}"),
 ]  # fmt: skip
 CUE_RE = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in CUES]
 DATE_RE = re.compile(DATE, re.IGNORECASE)
-SENTENCE_RE = re.compile(r"[^.!?\n]+(?:\.(?=\d)[^.!?\n]*)*[.!?]?")
+# A sentence ends at . ! or ? before a space and a capital, a quote, a bracket or a digit,
+# unless the word it ends is an abbreviation: "N.D. Cal.", "No. 22-451", "Pub. L."
+END_RE = re.compile(r"[.!?](?=\s+[A-Z\"“(\d])|\n")
+ABBREVIATION_RE = re.compile(
+    r"(?:\b[A-Z]|\b(?:No|Nos|Cal|Del|Fla|Tex|Tenn|Ill|Wash|Colo|Mass|Inc|Corp|Co|Ltd|Fed|Reg|"
+    r"Pub|Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|St|"
+    r"Jr|v|vs|U\.S|e\.g|i\.e|Cir|App|Supp))\.$"
+)
 # Objects a deadline can belong to, in order of preference when a sentence names several.
 DEADLINE_OBJECTS = (
     "reg_docket", "fr_document", "fr_citation", "executive_order", "celex", "eu_procedure",
     "bill", "state_bill", "public_law", "cfr", "uk_act", "docket", "case", "nlrb_case",
 )  # fmt: skip
+
+
+def sentences(text: str) -> list[re.Match[str]]:
+    """The sentences of a text, as matches (their span and text), abbreviations kept in."""
+    spans, start = [], 0
+    for end in END_RE.finditer(text):
+        stop = end.end()
+        if text[end.start()] == "." and ABBREVIATION_RE.search(text[max(start, stop - 8) : stop]):
+            continue
+        spans.append((start, stop))
+        start = stop
+    spans.append((start, len(text)))
+    whole = re.compile(r"\S[\s\S]*\S|\S")
+    return [m for a, b in spans if (m := whole.search(text, a, b))]
 
 
 def parse_day(text: str, published: str | None) -> str | None:
@@ -141,7 +167,7 @@ def deadlines_in_text(
     same object and kind wins (the extension after the first date)."""
     found: dict[tuple[str, str, str], Deadline] = {}
     starts = [m.start for m in mentions]  # recognise() returns them in order
-    for sentence in SENTENCE_RE.finditer(text):
+    for sentence in sentences(text):
         used: set[int] = set()  # a date serves one cue: "reply comments" before "comments"
         target: LegalMention | None = None
         for kind, cue in CUE_RE:
