@@ -7,6 +7,7 @@ Runs, one after the other so that they do not share the two cores:
   bench/dbscale.py     FTS search latency through Datasette at 10k, 100k and 1M articles
   bench/extraction.py  body F1 and date accuracy (shared scorers), next to trafilatura
   bench/tagging.py     topic recall, forbidden tags, AI-relevance accuracy
+  bench/legal.py       legal identifier precision and recall (held-out part first)
 
 Then prints the table as Markdown (docs/performance.md holds the latest), with the
 acceptance targets of issue 8 beside the figures they apply to.
@@ -59,6 +60,7 @@ def verdict(ok: bool) -> str:
 def table(figures: dict[str, Any]) -> str:
     t, m = figures["crawl"]["throughput"], figures["crawl"].get("memory")
     d, x, g = figures.get("dbscale"), figures.get("extraction"), figures.get("tagging")
+    legal = figures.get("legal")
     rows = [
         (
             "Crawl throughput",
@@ -96,7 +98,7 @@ def table(figures: dict[str, Any]) -> str:
         (
             "Where the time goes (ms per page)",
             ", ".join(f"{k} {v:.2f}" for k, v in stages.items()),
-            "download: summed latency; extract, tag: timed in the workers",
+            "download: summed latency; extract, tag, legal: timed in the workers",
         )
     )
     rows.append(
@@ -161,6 +163,24 @@ def table(figures: dict[str, Any]) -> str:
                 "recall ≥ 0.93, forbidden ≤ 0.02, AI ≥ 0.97, cost < 0.3",
             )
         )
+    if legal:
+        held, dev = legal["test"], legal["dev"]
+        rows.append(
+            (
+                "Legal identifiers (held-out test part; dev)",
+                f"precision {held['precision']:.3f}, recall {held['recall']:.3f} on "
+                f"{held['sentences']} "
+                f"sentences; dev precision {dev['precision']:.3f}, recall {dev['recall']:.3f}"
+                + (
+                    f"; deadlines in sentences: precision {dl['precision']:.3f}, recall "
+                    f"{dl['recall']:.3f} on {dl['marks']}"
+                    if (dl := legal.get("deadlines_test"))
+                    else ""
+                ),
+                f"precision ≥ 0.97, recall ≥ 0.93: "
+                f"{verdict(held['precision'] >= 0.97 and held['recall'] >= 0.93)}",
+            )
+        )
     lines = ["| measure | figure | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
@@ -190,6 +210,7 @@ def main() -> int:
         else:
             print("no ../shared/eval: extraction quality skipped", file=sys.stderr)
         figures["tagging"], seconds["tagging"] = run_part("tagging.py", out / "g.json")
+        figures["legal"], seconds["legal"] = run_part("legal.py", out / "l.json")
     figures["seconds"] = seconds | {"total": time.perf_counter() - started}
     print(f"\nmachine: {figures['machine']}")
     print(

@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from crawlers import DATA, ROOT
 DEFAULT_DB = DATA / "aitrack.db"
 DEFAULT_SOURCES = DATA / "sources.yaml"
 DEFAULT_ALERTS = DATA / "alerts.yaml"
+DEFAULT_LEGAL_APIS = DATA / "legal_apis.yaml"
+DEFAULT_CURATED = DATA / "legal_deadlines.yaml"
 DATASETTE_DIR = DATA / "datasette"
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -144,6 +147,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("json",), default="json")
     p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser("legal", help="one document -> the legal identifiers it names (JSON)")
+    p.add_argument("file", help="a text or HTML file, or - for stdin")
+    p.add_argument("--published", help="the document's date (ISO), for a bill's Congress")
+    p.set_defaults(func=cmd_legal)
+
+    p = sub.add_parser(
+        "legal-resolve", help="look the stored legal objects up in the official APIs"
+    )
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--apis", default=str(DEFAULT_LEGAL_APIS), help="the APIs' catalogue")
+    p.add_argument("--curated", default=str(DEFAULT_CURATED), help="curated deadlines ('' none)")
+    p.add_argument("--refresh-days", type=float, default=7, help="re-ask after this long")
+    p.add_argument(
+        "--scan", action="store_true", help="first recognise the stored articles' objects again"
+    )
+    p.set_defaults(func=cmd_legal_resolve)
 
     p = sub.add_parser("retag", help="re-apply data/taxonomy.yaml to stored articles")
     p.add_argument("--db", default=str(DEFAULT_DB))
@@ -320,6 +340,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     }
     report = _crawl(sources, args, str(DEMO_SOURCES), overrides)
     print("\n".join(report_lines(report)), file=sys.stderr)
+    # The demo's legal objects, resolved against its own API fixtures (issue 18).
+    demo_apis = str(DATA / "demo" / "legal_apis.yaml")
+    for line in resolve_legal(args.db, demo_apis, str(DEFAULT_CURATED), base=server.base_url):
+        print(line, file=sys.stderr)
     print(demo_summary(args.db, report))
     if args.no_serve or report.exit_code:
         return report.exit_code
@@ -515,6 +539,48 @@ def cmd_tag(args: argparse.Namespace) -> int:
         tagging = tag_text(title, body)
     print(json.dumps(tagging.as_dict(), ensure_ascii=False, indent=2))
     return 0
+
+
+def cmd_legal(args: argparse.Namespace) -> int:
+    from pipelines.legal.document import legal_mentions
+
+    data = read_input(args.file)
+    try:
+        mentions = legal_mentions(data, args.published)
+    except ValueError as exc:
+        raise CliError(f"{args.file}: {exc}", 1) from None
+    print(json.dumps([m.as_dict() for m in mentions], ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_legal_resolve(args: argparse.Namespace) -> int:
+    require_db(args.db)
+    if args.scan:
+        from pipelines.legal.scan import scan_articles
+        from pipelines.store import open_db
+
+        print(f"articles scanned for legal objects: {scan_articles(open_db(args.db))}")
+    for line in resolve_legal(args.db, args.apis, args.curated or None, args.refresh_days):
+        print(line)
+    return 0
+
+
+def resolve_legal(
+    db_path: str, apis_path: str, curated: str | None, refresh_days: float = 7, base: str = ""
+) -> list[str]:
+    """Run the resolvers; `base` replaces the demo host in the catalogue's URLs."""
+    from crawlers.demo_server import DEMO_BASE
+    from pipelines.legal.apis import load_apis
+    from pipelines.legal.resolve import resolve_all
+    from pipelines.store import open_db
+
+    try:
+        apis = load_apis(apis_path)
+        if base:
+            apis = [replace(a, base=a.base.replace(DEMO_BASE, base)) for a in apis]
+        return resolve_all(open_db(db_path), apis, curated, os.environ, refresh_days=refresh_days)
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from None
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:

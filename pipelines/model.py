@@ -238,6 +238,8 @@ class Article:
     extracted: Extracted | None = None
     tagging: Tagging | None = None
     content_hash: str | None = None
+    legal: list[Any] | None = None  # pipelines.legal.LegalMention, in "title\n\nbody"
+    deadlines: list[Any] = field(default_factory=list)  # pipelines.legal.deadlines.Deadline
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage, where it ran
     # Set by the writer (pipelines.writer), which alone sees what is stored.
     cluster_id: str | None = None

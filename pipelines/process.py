@@ -14,6 +14,7 @@ import time
 
 from pipelines.dedupe import content_hash
 from pipelines.extract import extract_article, extract_from_hints
+from pipelines.legal.article import article_legal
 from pipelines.model import Article
 from pipelines.tagging import Taxonomy, tag_text
 from pipelines.urls import article_id, canonicalize_url
@@ -30,7 +31,8 @@ def process_page(
     item: Article, language: str | None = None, taxonomy: Taxonomy | None = None
 ) -> Article:
     """Extract and tag a fetched page; returns the item with `extracted`, `tagging`,
-    `content_hash` and per-stage `timings` (ms) set, and its HTML dropped.
+    `legal`, `deadlines`, `content_hash` and per-stage `timings` (ms) set, and its HTML
+    dropped.
 
     `language` is the source's, used when the page does not declare one. Raises
     ExtractionError when the page holds no article.
@@ -45,11 +47,17 @@ def process_page(
         extracted.language = language
     extracted_at = time.perf_counter()
     item.tagging = tag_text(extracted.title or "", extracted.text, item.hints, taxonomy)
+    tagged_at = time.perf_counter()
     item.extracted = extracted
+    # Legal objects and the deadlines its sentences state (issue 18); stored by the writer.
+    item.legal, item.deadlines = article_legal(
+        item.canonical_url or item.url, extracted.title, extracted.text, extracted.published
+    )
     item.content_hash = content_hash(extracted.text)
     item.html = ""  # not needed any more, and the item may travel back from a worker
     item.timings = {
         "extract": (extracted_at - start) * 1000,
-        "tag": (time.perf_counter() - extracted_at) * 1000,
+        "tag": (tagged_at - extracted_at) * 1000,
+        "legal": (time.perf_counter() - tagged_at) * 1000,
     }
     return item

@@ -322,7 +322,7 @@ def test_crawl_with_a_bad_alerts_file_fetches_nothing(demo_server, tmp_path: Pat
     assert not (tmp_path / "c.db").exists()
 
 
-def test_search_entity_and_story_follows(db: Path, tmp_path: Path) -> None:
+def test_search_entity_story_and_legal_object_follows(db: Path, tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     story = conn.execute(
         "select cluster_id from articles group by cluster_id order by count(*) desc limit 1"
@@ -344,6 +344,18 @@ def test_search_entity_and_story_follows(db: Path, tmp_path: Path) -> None:
         },
         "st": {story},
     }
+    legal_key = conn.execute(
+        "select object_key from article_legal_objects group by object_key "
+        "order by count(distinct article_id) desc limit 1"
+    ).fetchone()[0]
+    expected["l"] = {
+        r[0]
+        for r in conn.execute(
+            "select a.cluster_id from articles a join article_legal_objects l on "
+            "l.article_id = a.id where l.object_key = ?",
+            [legal_key],
+        )
+    }
     conn.close()
     assert all(expected.values())
     conf = config(
@@ -351,6 +363,8 @@ def test_search_entity_and_story_follows(db: Path, tmp_path: Path) -> None:
         f"{{name: s, follow: {{search: strike}}, channel: atom, path: '{tmp_path}/s.atom'}}",
         f"{{name: e, follow: {{entity: openai}}, channel: atom, path: '{tmp_path}/e.atom'}}",
         f"{{name: st, follow: {{story: '{story}'}}, channel: atom, path: '{tmp_path}/st.atom'}}",
+        f"{{name: l, follow: {{legal_object: '{legal_key}'}}, channel: atom, "
+        f"path: '{tmp_path}/l.atom'}}",
     )
     result = alerts(db, conf, "--backfill")
     assert result.returncode == 0, result.stderr

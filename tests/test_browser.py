@@ -150,6 +150,10 @@ PAGES = [
     "/coverage",
     "/article/00000000000000aa",
     "/topic/labr",
+    "/calendar",
+    "/calendar?past=1",
+    "/object/fr_document/2024-20529",
+    "/object/celex/32024R1689",
 ]
 
 

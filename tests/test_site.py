@@ -39,6 +39,8 @@ QUERY_ARGS = {
     "multi_source_stories": "",
     "recently_changed": "",
     "source_health": "",
+    "cases": "",
+    "rules_open_for_comment": "as_of=2024-09-15",
 }
 
 

@@ -88,14 +88,13 @@ def _condition(conn: sqlite3.Connection, sub: Subscription) -> tuple[str, list[A
         if not fts:
             raise NotFollowable(f"nothing searchable in {sub.value!r}")
         return "a.rowid in (select rowid from articles_fts where articles_fts match ?)", [fts]
-    # legal_object: followed once the store has legal objects (another issue builds them).
-    tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
-    if "article_legal_objects" not in tables:
-        raise NotFollowable("this database has no legal objects yet")
+    # legal_object: its key as the site writes it (`fr_document:2024-20529`, the part of
+    # /object/<kind>/<id> after /object/) or its canonical id alone (`2024-20529`).
     return (
-        "exists (select 1 from article_legal_objects l where l.article_id = a.id "
-        "and l.legal_object_id = ?)",
-        [sub.value],
+        "exists (select 1 from article_legal_objects l join legal_objects o on o.key = "
+        "l.object_key where l.article_id = a.id and (o.key = ? or o.canonical_id = ? "
+        "collate nocase or o.key = replace(?, '/', ':')))",
+        [sub.value, sub.value, sub.value],
     )
 
 

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from pipelines.dates import now_iso, to_utc
 from pipelines.model import Article, Tagging
+from pipelines.store.legal import write_article_legal
 
 
 def entity_id(kind: str, name: str) -> str:
@@ -27,7 +28,8 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
     """Write one processed article atomically. Returns "new", "updated" or "unchanged".
 
     Side effects: upserts `articles` (and through triggers `articles_fts`), replaces the
-    article's `article_topics` and `article_entities`, appends to `article_revisions`
+    article's `article_topics`, `article_entities` and `article_legal_objects` (adding
+    `legal_objects` and `deadlines` rows), appends to `article_revisions`
     when the stored text changes, and records the source in `article_sources`.
     `articles.source` stays the source that found the article first.
     """
@@ -92,6 +94,8 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
             pk="id",
         )
         write_tags(db, item.id, tags)
+        if item.legal is not None:  # None: processed before recognition existed
+            write_article_legal(db, item.id, item.legal, item.deadlines, now)
         record_finder(db, item.id, item.source, now, run_id)
     return outcome
 

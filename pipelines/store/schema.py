@@ -264,6 +264,68 @@ def m007_tag_methods(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m009_legal_objects(db: sqlite_utils.Database) -> None:
+    # Issue 18: the legal objects articles name, the evidence of each naming, and the
+    # deadlines of each object with the dates they replaced (an extension keeps history).
+    db["legal_objects"].create(
+        {
+            "key": str,  # kind:canonical_id, one row per object however it is written
+            "kind": str,
+            "canonical_id": str,
+            "title": str,
+            "jurisdiction": str,
+            "court_or_agency": str,
+            "status": str,
+            "official_url": str,
+            "fetched_at": str,  # when an official API last answered for it; null: never
+            "resolve_note": str,  # why it was not resolved (no key, not found, ...)
+            "same_as": str,  # JSON list of the keys the official record says are this object
+            "first_seen_at": str,
+        },
+        pk="key",
+    )
+    db["legal_objects"].create_index(["kind", "canonical_id"], unique=True)
+    db["article_legal_objects"].create(
+        {
+            "article_id": str,
+            "object_key": str,
+            "text": str,  # as written
+            "span_start": int,  # offsets in "title, blank line, body"
+            "span_end": int,
+        },
+        pk=("article_id", "object_key", "span_start"),
+        foreign_keys=[("article_id", "articles", "id"), ("object_key", "legal_objects", "key")],
+    )
+    db["article_legal_objects"].create_index(["object_key"])
+    deadline = {
+        "object_key": str,
+        "kind": str,
+        "label": str,  # which of several dates of one kind (a law applying in stages)
+        "date": str,
+        "time_zone": str,
+        "source": str,
+        "evidence": str,
+        "as_of": str,
+        "recorded_at": str,
+    }
+    db["deadlines"].create(
+        {"id": int, **deadline},
+        pk="id",
+        foreign_keys=[("object_key", "legal_objects", "key")],
+        not_null={"label"},
+        defaults={"label": ""},
+    )
+    db["deadlines"].create_index(["object_key", "kind", "label"], unique=True)
+    db["deadlines"].create_index(["date"])
+    db["deadline_history"].create(
+        {"id": int, "deadline_id": int, **deadline, "replaced_at": str},
+        pk="id",
+        foreign_keys=[("deadline_id", "deadlines", "id")],
+    )
+    db["deadline_history"].create_index(["deadline_id"])
+
+
+@migrations()
 def m010_alerts(db: sqlite_utils.Database) -> None:
     # Issue 20: alerts. A subscription's row says when it started (a new one starts from
     # then, unless backfilled) and how its last delivery went; the ledger holds every
