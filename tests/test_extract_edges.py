@@ -55,3 +55,18 @@ def test_a_paragraph_named_as_the_editors_summary_goes_with_the_header() -> None
     tree = parse_html(html)
     prune_clutter(tree)
     assert LEAD not in " ".join(tree.find("body").text_content().split())
+
+
+def test_a_read_more_expander_holding_the_story_is_not_recirculation() -> None:
+    # A "read more" toggle folds the story's own prose; a "related" rail is links.
+    folded = "".join(f"<p>{p}</p>" for p in BODY[5:])
+    rail = "".join(f"<a href='/s{n}'>Another story number {n}</a> " for n in range(8))
+    html = f"""<html><body><article><h1>Riders are employees, board rules</h1>
+    {"".join(f"<p>{p}</p>" for p in BODY[:5])}
+    <div class="js-readmore">{folded}</div>
+    <div class="related-stories"><p>{rail}</p></div></article></body></html>"""
+    tree = parse_html(html)
+    prune_clutter(tree)
+    text = " ".join(tree.find("body").text_content().split())
+    assert all(p in text for p in BODY)
+    assert "Another story number" not in text

@@ -93,6 +93,10 @@ CLUTTER_TAGS = (
 # which a sentence-ending paragraph in it is the story's lead, not a byline or kicker.
 HEADER_NAME = re.compile(r"(?:^|[-_\s])header(?:[-_\s]|$)", re.IGNORECASE)
 LEAD_WORDS = 20
+# A block whose only furniture names are recirculation words, read as prose when at most
+# this share of its words are link text.
+RECIRCULATION_WORD = re.compile(rf"(?:(?:{CLUTTER_WORDS['recirculation']})\s?)+", re.IGNORECASE)
+MAX_LINKED_SHARE = 0.2
 DEK_NAME = re.compile(
     r"(?:^|[-_\s])(?:dek|standfirst|excerpt|summary|subtitle|subhead|strapline|teaser)"
     r"(?:[-_\s]|$)",
@@ -166,6 +170,8 @@ def prune_clutter(
         if not isinstance(node.tag, str):
             continue  # comments and processing instructions
         verdict = None if holds_story([node]) else _clutter_kind(node, token, tags)
+        if verdict and token is CLUTTER_TOKEN and _is_prose_not_links(node, verdict):
+            verdict = None
         if verdict == "markup":
             doomed.append(node)
             continue
@@ -196,6 +202,19 @@ def _up_to(node: Any, top: Any) -> list[Any]:
             break
         chain.append(ancestor)
     return chain
+
+
+def _is_prose_not_links(node: Any, verdict: str) -> bool:
+    """Whether a block named as recirculation ("readmore", "related") is prose rather
+    than links to other stories: a "read more" expander that folds the story's own
+    text holds paragraphs of sentences and few links, a teaser rail mostly links."""
+    if not RECIRCULATION_WORD.fullmatch(verdict):
+        return False
+    text = " ".join(node.text_content().split())
+    if word_count(text) < LEAD_WORDS or not ends_sentence(text):
+        return False
+    linked = sum(word_count(a.text_content()) for a in node.iter("a"))
+    return linked <= MAX_LINKED_SHARE * word_count(text)
 
 
 def _keep_lead(node: Any) -> None:
