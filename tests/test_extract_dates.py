@@ -104,3 +104,10 @@ def test_days_are_read_as_written_in_several_forms(text: str, day: str) -> None:
 def test_a_slashed_day_that_reads_either_way_is_not_guessed() -> None:
     assert written_days("03/04/2022") == []
     assert set(written_days("03/04/2022", ambiguous=True)) == {"2022-03-04", "2022-04-03"}
+
+
+def test_a_dateline_labelled_as_an_update_is_not_the_publication_day() -> None:
+    byline = "<p>Updated: 12.03.2024</p><p>Published: 09.03.2024</p>"
+    assert headline_day(parse_html(story_page(under_headline=byline)), [HEADLINE]) == "2024-03-09"
+    only_update = "<p>Aktualisiert am 12. März 2024</p>"
+    assert headline_day(parse_html(story_page(under_headline=only_update)), [HEADLINE]) is None

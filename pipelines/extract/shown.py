@@ -58,6 +58,14 @@ SLASHED_DAY = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)(?![\d/]
 MACHINE_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d[^\s]*")
 HEADLINE_WINDOW = 250  # characters of text after the headline: kicker, byline, dateline
 DATELINE_LINE = 80  # a text of its own this short is a byline or dateline, not prose
+# Words that label a day as the last update, in the languages of MONTH_NAMES. (German
+# "Stand" is not one: it means "as of", the day the page presents itself as of.)
+UPDATE_LABEL = re.compile(
+    r"\b(?:updated|last (?:updated|modified|changed)|modified|aktualisiert|geändert"
+    r"|mis à jour|modifié|actualizado|actualización|aggiornato|atualizado|bijgewerkt)\b"
+    r"[^\d]{0,12}$",
+    re.IGNORECASE,
+)
 # What may precede a dateline's day at the head of a paragraph: a place name or two,
 # a comma, a parenthesis.
 DATELINE_HEAD = re.compile(r"^(?:[A-ZÀ-Ý][\w.-]*\s?){0,3}[,(:–-]?\s?\(?$")
@@ -137,13 +145,16 @@ def _dateline_day(heading: Any) -> str | None:
     """The first day written as a dateline in the text after `heading`: in a short line
     of its own (a byline, "Stand: 28.04.2020"), or at the head of a paragraph after no
     more than a place name ("Berlin, 28.10.2021. The Red Cross..."). A day in running
-    prose ("the rules that took effect on 15 January") dates an event, not the page."""
+    prose ("the rules that took effect on 15 January") dates an event, not the page; a
+    day labelled as an update ("Updated: ...", "Aktualisiert am ...") is skipped."""
     seen = 0
     for part in heading.xpath("following::text()[not(ancestor::script) and not(ancestor::style)]"):
         text = " ".join(MACHINE_TIMESTAMP.sub(" ", part).split())
         if not text:
             continue
         for start, day in _days_with_positions(text):
+            if UPDATE_LABEL.search(text[max(0, start - 30) : start]):
+                continue  # when it was last changed, not when it was published
             if len(text) <= DATELINE_LINE or DATELINE_HEAD.match(text[:start]):
                 return day
         seen += len(text)
