@@ -111,3 +111,7 @@ def test_a_dateline_labelled_as_an_update_is_not_the_publication_day() -> None:
     assert headline_day(parse_html(story_page(under_headline=byline)), [HEADLINE]) == "2024-03-09"
     only_update = "<p>Aktualisiert am 12. März 2024</p>"
     assert headline_day(parse_html(story_page(under_headline=only_update)), [HEADLINE]) is None
+
+
+def test_a_month_name_inside_a_word_is_no_month() -> None:
+    assert written_days("to their dismay 5, 2020 rules") == []

@@ -46,7 +46,7 @@ WRITTEN_DAY = re.compile(
     rf"|(?P<d4>\d{{1,2}}){_DAY_WORD}\s+(?:de\s+)?(?P<m4>{_MONTH})\.?,?\s+(?:de\s+)?"
     rf"(?P<y4>(?:19|20)\d\d)"
     # Month name first: November 8, 2023; Nov. 8th 2023
-    rf"|(?P<m5>{_MONTH})\.?\s+(?P<d5>\d{{1,2}}){_DAY_WORD},?\s+(?P<y5>(?:19|20)\d\d)"
+    rf"|\b(?P<m5>{_MONTH})\.?\s+(?P<d5>\d{{1,2}}){_DAY_WORD},?\s+(?P<y5>(?:19|20)\d\d)"
     r")(?!\d)",
     re.IGNORECASE,
 )
