@@ -95,6 +95,7 @@ def test_machine_timestamps_left_in_the_text_are_not_shown_days() -> None:
         ("2023年11月7日", "2023-11-07"),
         ("11/28/2023", "2023-11-28"),
         ("28.09.19 12:44", "2019-09-28"),
+        ("3.1.98", "1998-01-03"),
     ],
 )
 def test_days_are_read_as_written_in_several_forms(text: str, day: str) -> None:
@@ -109,6 +110,9 @@ def test_a_slashed_day_that_reads_either_way_is_not_guessed() -> None:
 def test_a_dateline_labelled_as_an_update_is_not_the_publication_day() -> None:
     byline = "<p>Updated: 12.03.2024</p><p>Published: 09.03.2024</p>"
     assert headline_day(parse_html(story_page(under_headline=byline)), [HEADLINE]) == "2024-03-09"
+    labelled_apart = "<p><span>Updated:</span> <time>12.03.2024</time></p><p>09.03.2024</p>"
+    tree = parse_html(story_page(under_headline=labelled_apart))
+    assert headline_day(tree, [HEADLINE]) == "2024-03-09"
     only_update = "<p>Aktualisiert am 12. März 2024</p>"
     assert headline_day(parse_html(story_page(under_headline=only_update)), [HEADLINE]) is None
 

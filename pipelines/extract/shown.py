@@ -109,7 +109,7 @@ def _days_with_positions(text: str, ambiguous: bool = False) -> list[tuple[int, 
 
 
 def _iso_day(year: str, month: str, day: str) -> str | None:
-    y = int(year) if len(year) == 4 else 2000 + int(year)
+    y = int(year) if len(year) == 4 else int(year) + (2000 if int(year) < 70 else 1900)
     m = int(month) if month.isdigit() else MONTH_OF.get(month.casefold())
     try:
         return date(y, m, int(day)).isoformat() if m and 1995 <= y <= 2100 else None
@@ -147,17 +147,18 @@ def _dateline_day(heading: Any) -> str | None:
     more than a place name ("Berlin, 28.10.2021. The Red Cross..."). A day in running
     prose ("the rules that took effect on 15 January") dates an event, not the page; a
     day labelled as an update ("Updated: ...", "Aktualisiert am ...") is skipped."""
-    seen = 0
+    seen, before = 0, ""
     for part in heading.xpath("following::text()[not(ancestor::script) and not(ancestor::style)]"):
         text = " ".join(MACHINE_TIMESTAMP.sub(" ", part).split())
         if not text:
             continue
         for start, day in _days_with_positions(text):
-            if UPDATE_LABEL.search(text[max(0, start - 30) : start]):
+            # The label may sit in its own element: "<span>Updated:</span> <time>...".
+            if UPDATE_LABEL.search((before + " " + text[:start])[-30:]):
                 continue  # when it was last changed, not when it was published
             if len(text) <= DATELINE_LINE or DATELINE_HEAD.match(text[:start]):
                 return day
-        seen += len(text)
+        seen, before = seen + len(text), text
         if seen > HEADLINE_WINDOW:
             return None
     return None
