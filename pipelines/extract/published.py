@@ -45,6 +45,8 @@ def resolve_published(
       the instant can have somewhere on Earth (UTC-12 to UTC+14). An index's UTC
       timestamp is trusted more: the page may only move it to such a local day.
 
+    Measured on the date benchmark, letting the text search arbitrate other disagreements
+    between candidates did worse than the priority order, so it does not.
     Without a structured candidate, a declared modification time (`fallback`) stands in:
     a page that only says when it last changed is still better evidence than a search of
     its text. Without either, the page's date is used on its own ("text"): the day
