@@ -89,6 +89,19 @@ CLUTTER_TAGS = (
     "svg",
     "template",
 )
+# An article head, by its name ("article-header", "m-intro-header"); and the length from
+# which a sentence-ending paragraph in it is the story's lead, not a byline or kicker.
+HEADER_NAME = re.compile(r"(?:^|[-_\s])header(?:[-_\s]|$)", re.IGNORECASE)
+LEAD_WORDS = 20
+# A block whose only furniture names are recirculation words, read as prose when at most
+# this share of its words are link text.
+RECIRCULATION_WORD = re.compile(rf"(?:(?:{CLUTTER_WORDS['recirculation']})\s?)+", re.IGNORECASE)
+MAX_LINKED_SHARE = 0.2
+DEK_NAME = re.compile(
+    r"(?:^|[-_\s])(?:dek|standfirst|excerpt|summary|subtitle|subhead|strapline|teaser)"
+    r"(?:[-_\s]|$)",
+    re.IGNORECASE,
+)
 CLUTTER_ROLES = {"navigation", "complementary", "contentinfo", "banner", "dialog", "alertdialog"}
 # Furniture is small next to the story: a "clutter" node holding more than this share of
 # the page's paragraph text is a mislabelled container, and is kept.
@@ -157,6 +170,8 @@ def prune_clutter(
         if not isinstance(node.tag, str):
             continue  # comments and processing instructions
         verdict = None if holds_story([node]) else _clutter_kind(node, token, tags)
+        if verdict and token is CLUTTER_TOKEN and _is_prose_not_links(node, verdict):
+            verdict = None
         if verdict == "markup":
             doomed.append(node)
             continue
@@ -172,9 +187,52 @@ def prune_clutter(
     removed = 0
     for node in doomed:
         if node.getparent() is not None:
+            if token is CLUTTER_TOKEN:
+                _keep_lead(node)
             removed += measures[0].get(node, 0)
             node.drop_tree()
     return removed
+
+
+def _up_to(node: Any, top: Any) -> list[Any]:
+    """`node` and its ancestors below `top`."""
+    chain = [node]
+    for ancestor in node.iterancestors():
+        if ancestor is top:
+            break
+        chain.append(ancestor)
+    return chain
+
+
+def _is_prose_not_links(node: Any, verdict: str) -> bool:
+    """Whether a block named as recirculation ("readmore", "related") is prose rather
+    than links to other stories: a "read more" expander that folds the story's own
+    text holds paragraphs of sentences and few links, a teaser rail mostly links."""
+    if not RECIRCULATION_WORD.fullmatch(verdict):
+        return False
+    text = " ".join(node.text_content().split())
+    if word_count(text) < LEAD_WORDS or not ends_sentence(text):
+        return False
+    linked = sum(word_count(a.text_content()) for a in node.iter("a"))
+    return linked <= MAX_LINKED_SHARE * word_count(text)
+
+
+def _keep_lead(node: Any) -> None:
+    """An article's own header (a <header>, or a block named "header", inside <article>
+    or <main>) holds the headline and byline, which are read as metadata, and often the
+    lead paragraph, which is story: its prose paragraphs are moved out before the
+    header goes (a site's masthead, outside the story, keeps no prose). A paragraph
+    named as the editor's summary (dek, standfirst, excerpt) is no lead, and goes."""
+    if node.tag != "header" and not HEADER_NAME.search(" ".join(_component_names(node))):
+        return
+    if not any(a.tag in ("article", "main") for a in node.iterancestors()):
+        return
+    for para in list(node.iter("p")):
+        text = para.text_content()
+        names = " ".join(n for a in _up_to(para, node) for n in _component_names(a))
+        if word_count(text) >= LEAD_WORDS and ends_sentence(text) and not DEK_NAME.search(names):
+            para.tail = None
+            node.addprevious(para)
 
 
 def _text_words(tree: Any, paragraphs_only: bool = False) -> dict[Any, int]:
@@ -262,7 +320,8 @@ def trim_edges(text: str, titles: list[str | None], author: str | None = None) -
     """Drop a repeated headline (and its kicker) at the top, furniture paragraphs that
     markup did not give away ("Advertisement", "Read more: ...", affiliate notices,
     photo credits), and at the end: a comment section that no markup gave away, the
-    author's bio, dateline trailers, link lists and orphaned widget headings.
+    author's bio, dateline trailers, link lists, orphaned widget headings, and the
+    headline repeated under the story (a post footer's or share box's title line).
     """
     paragraphs = text.split("\n\n")
     known = {_flat(t) for t in titles if t} - {""}
@@ -277,6 +336,7 @@ def trim_edges(text: str, titles: list[str | None], author: str | None = None) -
         or _is_orphan_heading(paragraphs[-1])
         or _is_author_bio(paragraphs[-1], author)
         or LINK_LIST_ITEM.match(paragraphs[-1])
+        or _flat(paragraphs[-1]) in known
     ):
         paragraphs.pop()
     return "\n\n".join(paragraphs)

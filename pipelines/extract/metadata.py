@@ -13,7 +13,8 @@ import lxml.html
 from trafilatura import metadata as trafilatura_metadata
 
 from pipelines.dates import to_iso
-from pipelines.extract.published import resolve_published, search_date, shows_day
+from pipelines.extract.published import resolve_published, search_date
+from pipelines.extract.shown import headline_day, shows_day
 from pipelines.model import Extracted, Hints
 
 ARTICLE_TYPES = {
@@ -100,17 +101,24 @@ def combine(url: str, page: PageMeta, hints: Hints, tree: Any) -> Extracted:
             ("meta", _meta_date(meta, "modified")),
         ],
     )
+    labelled = _meta_dates(meta, "published")
+    unlabelled = next((v for v in _meta_dates(meta, "unlabelled") if v not in labelled), None)
     out.published, origin = resolve_published(
         [
             (index, hints.published),
             ("jsonld", to_iso(ld.get("datePublished") or ld.get("dateCreated"))),
-            ("meta", _meta_date(meta, "published")),
+            *[("meta", value) for value in labelled],
+            ("meta", unlabelled),
             ("url", _url_date(url)),
         ],
         (lambda: search_date(tree, url)) if tree is not None else None,
         fallback=(out.provenance.get("updated"), out.updated),
         updated=(out.provenance.get("updated"), out.updated),
         shows_day=(lambda day: shows_day(tree, day)) if tree is not None else None,
+        headline_day=(
+            (lambda: headline_day(tree, headlines(url, page, None))) if tree is not None else None
+        ),
+        unlabelled=unlabelled,
     )
     if origin:
         out.provenance["published"] = origin
@@ -194,31 +202,39 @@ def _jsonld_objects(raw: str) -> list[dict[str, Any]]:
     return found
 
 
+def _meta_dates(meta: dict[str, str], which: str) -> list[str]:
+    """Every date the meta tags give for `which`, most trusted key first."""
+    keys = META_DATE_KEYS[which]
+    values = [to_iso(meta.get(key)) for key in keys]
+    return list(dict.fromkeys(v for v in values if v))
+
+
 def _meta_date(meta: dict[str, str], which: str) -> str | None:
-    keys = {
-        "published": (
-            "article:published_time",
-            "og:published_time",
-            "datepublished",
-            "pubdate",
-            "publish-date",
-            "date",
-            "dc.date",
-            "dcterms.created",
-        ),
-        "modified": (
-            "article:modified_time",
-            "og:updated_time",
-            "datemodified",
-            "dcterms.modified",
-            "last-modified",
-        ),
-    }[which]
-    for key in keys:
-        value = to_iso(meta.get(key))
-        if value:
-            return value
-    return None
+    values = _meta_dates(meta, which)
+    return values[0] if values else None
+
+
+META_DATE_KEYS = {
+    "published": (
+        "article:published_time",
+        "og:published_time",
+        "datepublished",
+        "pubdate",
+        "publish-date",
+        "dcterms.created",
+    ),
+    # Generic dates that do not say what they date (publication, last edit, or the
+    # moment the page was generated): trusted after the labelled ones, and checked
+    # against the day the page shows (published.resolve_published).
+    "unlabelled": ("date", "dc.date", "dcterms.date"),
+    "modified": (
+        "article:modified_time",
+        "og:updated_time",
+        "datemodified",
+        "dcterms.modified",
+        "last-modified",
+    ),
+}
 
 
 def _url_date(url: str) -> str | None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import copy
-import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from htmldate import find_date
@@ -22,37 +21,52 @@ def resolve_published(
     fallback: tuple[str | None, str | None] = (None, None),
     updated: tuple[str | None, str | None] = (None, None),
     shows_day: Any = None,
+    headline_day: Any = None,
+    unlabelled: str | None = None,
 ) -> tuple[str | None, str | None]:
     """The publication date and where it came from, from evidence in priority order.
 
-    The first candidate wins (index hint, JSON-LD, meta tags, URL), with two exceptions:
+    The first candidate wins (index hint, JSON-LD, meta tags, URL), with these exceptions:
 
+    - The winner is a UTC timestamp and another candidate gives the same instant with the
+      publisher's own offset (microdata `<time datetime="...-05:00">` beside a UTC
+      `article:published_time`): that one is taken, since its day is the publisher's.
     - The page's markup says it was published on one day and updated on another, and the
       page shows its readers only the update's day: the story is presented as of then.
       (Not for index hints: what a feed says was published is taken as said.)
-    - The winner is a UTC timestamp: it fixes the instant but not the publisher's local
-      day, so a story filed on a Tuesday evening in California reads as Wednesday (and
-      CMSs with no zone configured stamp UTC on everything). Then the page's own date
-      (htmldate's search of its text, costly, so only then) decides: another candidate
-      on that day wins, or else the day itself if it is a local day the instant can have
-      somewhere on Earth (UTC-12 to UTC+14). An index's UTC timestamp is trusted more:
-      the page may only move it to such a local day.
+    - The winner is a UTC timestamp, or a generic date meta (`unlabelled`: `<meta
+      name="date">`, `dc.date`, which do not say whether they date the publication, the
+      last edit or the page's generation). A UTC timestamp fixes the instant but not the
+      publisher's local day: a story filed on a Tuesday evening in California reads as
+      Wednesday (and CMSs with no zone configured stamp UTC on everything). Then the
+      page's own day decides: the day printed under its headline, or else htmldate's
+      search of its text (costly, so only then). Another candidate on that day wins, or
+      else the day itself if readers see it and, for a UTC timestamp, it is a local day
+      the instant can have somewhere on Earth (UTC-12 to UTC+14). An index's UTC
+      timestamp is trusted more: the page may only move it to such a local day.
 
     Measured on the date benchmark, letting the text search arbitrate other disagreements
     between candidates did worse than the priority order, so it does not.
     Without a structured candidate, a declared modification time (`fallback`) stands in:
     a page that only says when it last changed is still better evidence than a search of
-    its text. Without either, the page's date is used on its own ("text"). A modification
-    time standing in for the publication date is never passed off as one: its origin is
-    labelled "modified:jsonld" or "modified:meta" (or "modified:feed", ...).
+    its text. Without either, the page's date is used on its own ("text"): the day
+    printed under the headline, else htmldate's search. A modification time standing in
+    for the publication date is never passed off as one: its origin is labelled
+    "modified:jsonld" or "modified:meta" (or "modified:feed", ...).
     """
     found = [(origin, value) for origin, value in candidates if value]
     if not found and fallback[1]:
         return fallback[1], f"modified:{fallback[0]}"
     if not found:
-        page_date = search_page() if search_page else None
+        page_date = (headline_day() if headline_day else None) or (
+            search_page() if search_page else None
+        )
         return (page_date, "text") if page_date else (None, None)
     origin, value = found[0]
+    if _is_utc(value):
+        for other_origin, other in found[1:]:
+            if not _is_utc(other) and "T" in other and _same_instant(value, other):
+                return other, other_origin
     updated_origin, updated_value = updated
     if (
         shows_day
@@ -64,12 +78,13 @@ def resolve_published(
         and not shows_day(value[:10])
     ):
         return updated_value, f"modified:{updated_origin}"
-    if search_page is None or not _is_utc(value):
+    generic = unlabelled is not None and value == unlabelled and origin == "meta"
+    if search_page is None or not (_is_utc(value) or generic):
         return value, origin
-    page_day = (search_page() or "")[:10]
+    page_day = ((headline_day() if headline_day else None) or search_page() or "")[:10]
     if not page_day or page_day == value[:10]:
         return value, origin
-    possible = _local_day_possible(value, page_day)
+    possible = generic or _local_day_possible(value, page_day)
     if origin in INDEX_ORIGINS and not possible:
         return value, origin  # the index's instant stands; the page may only set its day
     for other_origin, other in found[1:]:
@@ -83,56 +98,19 @@ def resolve_published(
     return value, origin
 
 
+def _same_instant(a: str, b: str) -> bool:
+    try:
+        return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+    except ValueError:
+        return False
+
+
 def _local_day_possible(utc_iso: str, day: str) -> bool:
     """Whether `day` can be the local day of this UTC instant somewhere (UTC-12 to UTC+14)."""
     instant = datetime.fromisoformat(utc_iso)
     earliest = (instant - timedelta(hours=12)).date().isoformat()
     latest = (instant + timedelta(hours=14)).date().isoformat()
     return earliest <= day <= latest
-
-
-MONTH_NAMES = {
-    1: "jan|january|januar|janvier|enero|gennaio|jänner",
-    2: "feb|february|februar|février|febrero|febbraio",
-    3: "mar|march|märz|mars|marzo",
-    4: "apr|april|avril|abril|aprile",
-    5: "may|mai|mayo|maggio",
-    6: "jun|june|juni|juin|junio|giugno",
-    7: "jul|july|juli|juillet|julio|luglio",
-    8: "aug|august|août|agosto",
-    9: "sep|sept|september|septembre|septiembre|settembre",
-    10: "oct|october|oktober|octobre|octubre|ottobre",
-    11: "nov|november|novembre|noviembre",
-    12: "dec|december|dezember|décembre|diciembre|dicembre",
-}
-
-
-def shows_day(tree: Any, day: str) -> bool:
-    """Whether the page's visible text shows this day in a common numeric or written form."""
-    d = date.fromisoformat(day)
-    y, m, dd = d.year, d.month, d.day
-    numeric = [
-        f"{y}-{m:02d}-{dd:02d}",
-        f"{y}/{m:02d}/{dd:02d}",
-        f"{dd:02d}.{m:02d}.{y}",
-        f"{dd}.{m}.{y}",
-        f"{dd}. {m}. {y}",
-        f"{dd:02d}/{m:02d}/{y}",
-        f"{m:02d}/{dd:02d}/{y}",
-        f"{m}/{dd}/{y}",
-        f"{dd}/{m}/{y}",
-        f"{dd:02d}.{m:02d}.{y % 100:02d}",
-    ]
-    names = MONTH_NAMES[m]
-    pattern = re.compile(
-        r"(?<!\d)(?:"
-        + "|".join(re.escape(n) for n in numeric)
-        + rf"|{dd}(?:st|nd|rd|th|\.)?\s+(?:{names})\.?,?\s+{y}"
-        + rf"|(?:{names})\.?\s+{dd}(?:st|nd|rd|th)?,?\s+{y})(?!\d)",
-        re.IGNORECASE,
-    )
-    text = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
-    return bool(pattern.search(text))
 
 
 def _is_utc(iso: str) -> bool:
