@@ -219,6 +219,15 @@ class Tagging:
 
 
 @dataclass
+class Fingerprint:
+    """What the writer needs to put an article in a story (pipelines.stories.signature)."""
+
+    minhash: bytes = field(repr=False)  # NUM_PERM little-endian uint32
+    bands: list[int] = field(repr=False)  # LSH band keys of the MinHash
+    vector: bytes = field(repr=False)  # the title and lead's unit embedding, float32
+
+
+@dataclass
 class Article:
     """A fetched article page; `pipelines.process.process_page` fills in the rest."""
 
@@ -238,6 +247,8 @@ class Article:
     extracted: Extracted | None = None
     tagging: Tagging | None = None
     content_hash: str | None = None
+    fingerprint: Fingerprint | None = None
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage, where it ran
     # Set by the writer (pipelines.writer), which alone sees what is stored.
     cluster_id: str | None = None
+    story_id: int | None = None

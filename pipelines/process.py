@@ -15,6 +15,7 @@ import time
 from pipelines.dedupe import content_hash
 from pipelines.extract import extract_article, extract_from_hints
 from pipelines.model import Article
+from pipelines.stories.signature import fingerprint
 from pipelines.tagging import Taxonomy, tag_text
 from pipelines.urls import article_id, canonicalize_url
 
@@ -30,7 +31,7 @@ def process_page(
     item: Article, language: str | None = None, taxonomy: Taxonomy | None = None
 ) -> Article:
     """Extract and tag a fetched page; returns the item with `extracted`, `tagging`,
-    `content_hash` and per-stage `timings` (ms) set, and its HTML dropped.
+    `content_hash`, the story `fingerprint` and per-stage `timings` (ms) set, and its HTML dropped.
 
     `language` is the source's, used when the page does not declare one. Raises
     ExtractionError when the page holds no article.
@@ -47,9 +48,12 @@ def process_page(
     item.tagging = tag_text(extracted.title or "", extracted.text, item.hints, taxonomy)
     item.extracted = extracted
     item.content_hash = content_hash(extracted.text)
+    tagged_at = time.perf_counter()
+    item.fingerprint = fingerprint(extracted.title or "", extracted.text)
     item.html = ""  # not needed any more, and the item may travel back from a worker
     item.timings = {
         "extract": (extracted_at - start) * 1000,
-        "tag": (time.perf_counter() - extracted_at) * 1000,
+        "tag": (tagged_at - extracted_at) * 1000,
+        "story": (time.perf_counter() - tagged_at) * 1000,
     }
     return item
