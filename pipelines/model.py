@@ -225,6 +225,7 @@ class Fingerprint:
     minhash: bytes = field(repr=False)  # NUM_PERM little-endian uint32
     bands: list[int] = field(repr=False)  # LSH band keys of the MinHash
     vector: bytes = field(repr=False)  # the title and lead's unit embedding, float32
+    names: list[str] = field(default_factory=list)  # the lead's names and figures
 
 
 @dataclass

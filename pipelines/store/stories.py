@@ -37,6 +37,7 @@ from pipelines.stories.signature import cosine, jaccard
 
 BAND_CAP = 50
 ENTITY_CAP = 40
+NAME_KIND, NAME_PREFIX = "name", "n:"
 
 
 @dataclass
@@ -97,8 +98,11 @@ def _window(day: str | None) -> tuple[str, str] | None:
     return (center - span).isoformat(), (center + span).isoformat()
 
 
-def _narrow(entities: list[Entity]) -> list[Entity]:
-    return [e for e in entities if e.kind not in BROAD_KINDS]
+def _keys(entities: list[Entity], fingerprint: Fingerprint) -> list[Entity]:
+    """What finds same-event candidates: the gazetteer's entities but the broad kinds,
+    and the lead's names and figures (kind `name`)."""
+    narrow = [e for e in entities if e.kind not in BROAD_KINDS]
+    return narrow + [Entity(f"{NAME_PREFIX}{n}", NAME_KIND, n) for n in fingerprint.names]
 
 
 def find_match(
@@ -117,16 +121,17 @@ def find_match(
             if other != article_id:
                 found.setdefault(other, Candidate(other, 0))
     window = _window(day)
-    names = {e.id: e.name for e in _narrow(entities)}
     if window is not None:
-        for entity in names:
+        for entity in _keys(entities, fingerprint):
             for (other,) in db.execute(
                 "select article_id from story_entities where entity_id = ? and day between ? "
                 "and ? order by day desc limit ?",
-                [entity, *window, ENTITY_CAP],
+                [entity.id, *window, ENTITY_CAP],
             ):
                 if other != article_id:
-                    found.setdefault(other, Candidate(other, 0)).shared.append(names[entity])
+                    candidate = found.setdefault(other, Candidate(other, 0))
+                    named = candidate.names if entity.kind == NAME_KIND else candidate.shared
+                    named.append(entity.name)
     if not found:
         return None
     ids = list(found)
@@ -143,7 +148,7 @@ def find_match(
         candidate = found[other]
         candidate.story_id = story_id
         candidate.jaccard = jaccard(fingerprint.minhash, other_minhash)
-        if candidate.shared:
+        if candidate.shared or candidate.names:
             candidate.cosine = cosine(fingerprint.vector, other_vector)
         candidates.append(candidate)
     return decide(candidates)
@@ -157,7 +162,7 @@ def index(
     entities: list[Entity],
 ) -> None:
     """Make the article findable by the articles to come."""
-    narrow = sorted({e.id for e in _narrow(entities)})
+    narrow = sorted({e.id for e in _keys(entities, fingerprint)})
     db.execute(
         "insert or replace into story_signatures (article_id, day, minhash, vector, bands, "
         "entities) values (?, ?, ?, ?, ?, ?)",
@@ -203,15 +208,17 @@ def unindex(db: sqlite_utils.Database, article_id: str) -> None:
 def reindex_entities(db: sqlite_utils.Database, article_id: str, entities: list[Entity]) -> None:
     """After re-tagging: the article's entity rows follow its new entities."""
     row = db.execute(
-        "select day, minhash, vector, bands from story_signatures where article_id = ?",
+        "select day, minhash, vector, bands, entities from story_signatures "
+        "where article_id = ?",
         [article_id],
     ).fetchone()
     if row is None:
         return
-    day, minhash, vector, bands = row
+    day, minhash, vector, bands, old = row
     unindex(db, article_id)
     keys = [int(k) for k in np.frombuffer(bands or b"", dtype="<i8")]
-    index(db, article_id, Fingerprint(minhash, keys, vector), day, entities)
+    names = [k[len(NAME_PREFIX) :] for k in json.loads(old or "[]") if k.startswith(NAME_PREFIX)]
+    index(db, article_id, Fingerprint(minhash, keys, vector, names), day, entities)
 
 
 def detach(db: sqlite_utils.Database, article_id: str) -> None:

@@ -3,8 +3,9 @@ of the labeled pairs (tests/fixtures/stories/dev.yaml; bench/stories.py), never 
 held-out part.
 
 A candidate is a stored article found through the index: one sharing an LSH band
-(a possible copy) or one published within the time window that names an entity the
-new article names too (possibly the same event). The best verified candidate wins.
+(a possible copy) or one published within the time window that names an entity (of
+the gazetteer) or a name or figure of its lead that the new article names too
+(possibly the same event). The best verified candidate wins.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import re
 from dataclasses import dataclass, field
 
 COPY_JACCARD = 0.5  # estimated Jaccard of word 3-shingles: a syndicated copy
-EVENT_COSINE = 0.93  # cosine of the title-and-lead embeddings, with a shared entity
+EVENT_COSINE = 0.63  # cosine of the title-and-lead embeddings, with a shared name
+EVENT_COSINE_NAMED = 0.5  # ... or this much, with at least NAMED names in common
+NAMED = 3
 EVENT_WINDOW_DAYS = 4  # same-event coverage is published within this many days
 # Jurisdictions ("United States", "EU") are named by most articles: they do not make
 # two articles about one event, so they neither find candidates nor count as shared.
@@ -29,6 +32,15 @@ class Candidate:
     jaccard: float = 0.0
     cosine: float = 0.0
     shared: list[str] = field(default_factory=list)  # names of the entities both name
+    names: list[str] = field(default_factory=list)  # names and figures both leads have
+
+    def same_event(self) -> bool:
+        """Similar enough, and about the same people, bodies or figures."""
+        named = len(self.names)
+        return bool(
+            (self.cosine >= EVENT_COSINE and (self.shared or named))
+            or (self.cosine >= EVENT_COSINE_NAMED and named >= NAMED)
+        )
 
 
 @dataclass
@@ -54,18 +66,23 @@ def decide(candidates: list[Candidate]) -> Match | None:
             f"shares about {best.jaccard:.0%} of its word sequences with article "
             f"{best.article_id}",
         )
-    events = [c for c in candidates if c.shared and c.cosine >= EVENT_COSINE]
+    events = [c for c in candidates if c.same_event()]
     if not events:
         return None
-    best = max(events, key=lambda c: (c.cosine, len(c.shared), c.article_id))
+    best = max(events, key=lambda c: (c.cosine, len(c.names), c.article_id))
+    both = sorted(best.shared) + [n for n in sorted(best.names) if n not in _lower(best.shared)]
     return Match(
         best.story_id,
         best.article_id,
         "same_event",
         round(best.cosine, 3),
         f"title and lead similar (cosine {best.cosine:.2f}) to article {best.article_id}, "
-        f"within {EVENT_WINDOW_DAYS} days, both naming {', '.join(sorted(best.shared))}",
+        f"within {EVENT_WINDOW_DAYS} days, both naming {', '.join(both[:8])}",
     )
+
+
+def _lower(names: list[str]) -> set[str]:
+    return {n.lower() for n in names}
 
 
 def is_wire(author: str | None, lead: str | None) -> bool:

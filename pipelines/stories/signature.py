@@ -5,7 +5,8 @@
   light edits. Its values, cut into LSH bands, give keys that two similar texts very
   likely share at least one of, so the writer finds candidates through an index.
 - An embedding of the title and lead (wordllama, the semantic layer's model, already
-  in every worker) for outlets that wrote the same event in their own words.
+  in every worker) for outlets that wrote the same event in their own words, and the
+  names and figures of the lead, which find and confirm such coverage.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ LEAD_WORDS = 60  # the lead that, with the title, says what the event is
 SEED = 17
 
 WORD = re.compile(r"\w+")
+# Names in the lead: capitalised words not opening a sentence, acronyms, and figures
+# ("Newsom", "SB", "1047", "1.5"). The gazetteer of data/taxonomy.yaml knows some eighty
+# names; an event is mostly told by the others (a judge, a bill number, a sum).
+NAME = re.compile(
+    r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w-]*[a-z][\w-]*\b|\b[A-Z]{2,}[\w-]*\b|\b\d[\d,.]*\d\b|\b\d\b",
+    re.MULTILINE,
+)
+POSSESSIVE = re.compile(r"['’]s\b")
+NOT_NAMES = frozenset(
+    "the a an in on of and but this that it its he she they after ai i we our".split()
+)
 
 
 def shingles(text: str) -> set[bytes]:
@@ -67,6 +79,13 @@ def lead(title: str, body: str) -> str:
     return f"{title}\n{' '.join(body.split()[:LEAD_WORDS])}"
 
 
+def names(title: str, body: str) -> list[str]:
+    """The names and figures of the title and lead, lower-cased, sorted."""
+    text = POSSESSIVE.sub("", lead(title, body))
+    found = {m.group(0).lower().rstrip(".,") for m in NAME.finditer(text)}
+    return sorted(found - NOT_NAMES)
+
+
 def embed(text: str) -> np.ndarray:
     """The unit embedding (256 float32) of a text, with the semantic layer's model
     (loaded once per worker by pipelines.warm)."""
@@ -86,4 +105,5 @@ def fingerprint(title: str, body: str) -> Fingerprint:
         minhash=values.astype("<u4").tobytes(),
         bands=band_keys(values),
         vector=embed(lead(title, body)).astype("<f4").tobytes(),
+        names=names(title, body),
     )
