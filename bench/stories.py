@@ -34,7 +34,6 @@ from datetime import date, timedelta
 from itertools import combinations
 from pathlib import Path
 
-
 import numpy as np
 import yaml
 
@@ -45,7 +44,7 @@ from pipelines.dedupe import content_hash  # noqa: E402
 from pipelines.model import Article, Extracted  # noqa: E402
 from pipelines.process import process_page  # noqa: E402
 from pipelines.store import open_db, store_article, sync_topics  # noqa: E402
-from pipelines.store.stories import Entity, find_match, index  # noqa: E402
+from pipelines.store.stories import Entity, find_match  # noqa: E402
 from pipelines.stories.signature import NUM_PERM, fingerprint  # noqa: E402
 from pipelines.tagging import load_taxonomy, tag_text  # noqa: E402
 

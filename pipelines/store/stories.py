@@ -208,8 +208,7 @@ def unindex(db: sqlite_utils.Database, article_id: str) -> None:
 def reindex_entities(db: sqlite_utils.Database, article_id: str, entities: list[Entity]) -> None:
     """After re-tagging: the article's entity rows follow its new entities."""
     row = db.execute(
-        "select day, minhash, vector, bands, entities from story_signatures "
-        "where article_id = ?",
+        "select day, minhash, vector, bands, entities from story_signatures where article_id = ?",
         [article_id],
     ).fetchone()
     if row is None:
@@ -245,7 +244,7 @@ def refresh(db: sqlite_utils.Database, story_id: int) -> None:
     """Recompute a story's row from its members: original, title, outlets, topics."""
     members = db.execute(
         "select a.id, a.title, a.url, a.canonical_url, a.author, substr(a.body, 1, 200), "
-        "coalesce(a.published_day, substr(a.first_seen_at, 1, 10)), a.first_seen_at, "
+        "coalesce(a.published_at, a.first_seen_at), a.first_seen_at, "
         "a.topics, coalesce(s.name, a.source), a.story_relation, a.published_day "
         "from articles a left join sources s on s.slug = a.source where a.story_id = ?",
         [story_id],
@@ -256,6 +255,7 @@ def refresh(db: sqlite_utils.Database, story_id: int) -> None:
     named = {m[3] for m in members if m[3] and m[3] != m[2]}  # rel=canonical to another
 
     def rank(m: tuple) -> tuple:
+        # The instant, not the day: a wire copy is often republished hours later.
         return (m[6] or "9999", m[2] not in named, not is_wire(m[4], m[5]), m[7] or "", m[0])
 
     ordered = sorted(members, key=rank)
@@ -299,9 +299,7 @@ def _demote_others(db: sqlite_utils.Database, story_id: int, original_id: str) -
             relation, score = "copy", 1.0  # placed by exact duplicate before fingerprints
         else:
             j = jaccard(new[0], old[0])
-            relation, score = (
-                ("copy", round(j, 3)) if j >= COPY_JACCARD else ("same_event", 0.0)
-            )
+            relation, score = ("copy", round(j, 3)) if j >= COPY_JACCARD else ("same_event", 0.0)
             if relation == "same_event":
                 score = round(cosine(new[1], old[1]), 3)
         db.execute(

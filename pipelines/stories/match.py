@@ -63,14 +63,14 @@ def decide(candidates: list[Candidate]) -> Match | None:
             best.article_id,
             "copy",
             round(best.jaccard, 3),
-            f"shares about {best.jaccard:.0%} of its word sequences with article "
-            f"{best.article_id}",
+            f"shares about {best.jaccard:.0%} of its word sequences with article {best.article_id}",
         )
     events = [c for c in candidates if c.same_event()]
     if not events:
         return None
     best = max(events, key=lambda c: (c.cosine, len(c.names), c.article_id))
-    both = sorted(best.shared) + [n for n in sorted(best.names) if n not in _lower(best.shared)]
+    said = " ".join(best.shared).lower().split()  # "getty" is already in "Getty Images"
+    both = sorted(set(best.shared)) + [n for n in sorted(set(best.names)) if n not in said]
     return Match(
         best.story_id,
         best.article_id,
@@ -79,10 +79,6 @@ def decide(candidates: list[Candidate]) -> Match | None:
         f"title and lead similar (cosine {best.cosine:.2f}) to article {best.article_id}, "
         f"within {EVENT_WINDOW_DAYS} days, both naming {', '.join(both[:8])}",
     )
-
-
-def _lower(names: list[str]) -> set[str]:
-    return {n.lower() for n in names}
 
 
 def is_wire(author: str | None, lead: str | None) -> bool:

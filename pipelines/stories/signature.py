@@ -37,7 +37,28 @@ NAME = re.compile(
 )
 POSSESSIVE = re.compile(r"['’]s\b")
 NOT_NAMES = frozenset(
-    "the a an in on of and but this that it its he she they after ai i we our".split()
+    [
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "of",
+        "and",
+        "but",
+        "this",
+        "that",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "after",
+        "ai",
+        "i",
+        "we",
+        "our",
+    ]
 )
 
 
