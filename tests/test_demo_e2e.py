@@ -35,7 +35,7 @@ def test_demo_run_is_recorded_as_ok(demo_db: Path) -> None:
     assert run["errors"] == 0
     stats = json.loads(run["stats"])
     for source in stats["sources"].values():  # where the time went, stage by stage
-        assert set(source["time_ms"]) == {"download", "extract", "tag", "store"}
+        assert set(source["time_ms"]) == {"download", "extract", "tag", "story", "store"}
         assert source["time_ms"]["extract"] > 0
     assert set(stats["sources"]) == {
         "civic-ledger",

@@ -333,6 +333,34 @@ def m008_stories(db: sqlite_utils.Database) -> None:
 
     for (story_id,) in db.execute("select id from stories").fetchall():
         refresh(db, story_id)
+    # Feeds list a story once: `story_first` marks the article that stands for it (its
+    # original), and an entry's content opens with who else covered it.
+    db.execute("drop view article_feed")
+    db.create_view(
+        "article_feed",
+        """
+        select a.id, a.title, a.source, a.published_day, a.published_at, a.url, a.summary,
+          a.is_ai, a.topics, a.cluster_id, a.last_changed_at,
+          a.story_id, a.story_relation,
+          case when coalesce(a.story_relation, 'original') = 'original' then 1 else 0 end
+            as story_first,
+          st.outlet_count as story_outlets,
+          'tag:aitrack,2026:article/' || a.id as atom_id,
+          a.title as atom_title,
+          case
+            when a.published_at is null then a.first_seen_at
+            when length(a.published_at) = 10 then a.published_at || 'T00:00:00+00:00'
+            else a.published_at
+          end as atom_updated,
+          a.url as atom_link,
+          case when st.outlet_count > 1 then 'Covered by ' || st.outlet_count || ' outlets: '
+            || (select group_concat(o.value, ', ') from json_each(st.outlets) o) || '. '
+            else '' end || coalesce(a.summary, substr(a.body, 1, 500)) as atom_content,
+          coalesce(nullif(a.author, ''), (select s.name from sources s where s.slug = a.source),
+            a.source) as atom_author_name
+        from articles a left join stories st on st.id = a.story_id
+        """,
+    )
 
 
 def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Database:
