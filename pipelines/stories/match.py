@@ -71,12 +71,13 @@ def decide(candidates: list[Candidate]) -> Match | None:
     best = max(events, key=lambda c: (c.cosine, len(c.names), c.article_id))
     said = " ".join(best.shared).lower().split()  # "getty" is already in "Getty Images"
     both = sorted(set(best.shared)) + [n for n in sorted(set(best.names)) if n not in said]
+    score = round(best.cosine, 3)
     return Match(
         best.story_id,
         best.article_id,
         "same_event",
-        round(best.cosine, 3),
-        f"title and lead similar (cosine {best.cosine:.2f}) to article {best.article_id}, "
+        score,
+        f"title and lead similar (cosine {score:.2f}) to article {best.article_id}, "
         f"within {EVENT_WINDOW_DAYS} days, both naming {', '.join(both[:8])}",
     )
 

@@ -55,7 +55,8 @@ async def story_page(datasette: Any, request: Any) -> Response:
         if is_copy and diffs < MAX_DIFFS:
             member["diff"] = side_by_side(original["body"] or "", member["body"] or "")
             diffs += 1
-        member.pop("body")
+    for member in members:
+        member.pop("body")  # only the differences are shown
     context = {
         "story": story,
         "members": members,
