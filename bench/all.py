@@ -7,6 +7,8 @@ Runs, one after the other so that they do not share the two cores:
   bench/dbscale.py     FTS search latency through Datasette at 10k, 100k and 1M articles
   bench/extraction.py  body F1 and date accuracy (shared scorers), next to trafilatura
   bench/tagging.py     topic recall, forbidden tags, AI-relevance accuracy
+  bench/stories.py     stories: pairwise precision/recall/F1 (held-out first), the
+                       share of per-article time, lookup cost at 10k and 1M stored
 
 Then prints the table as Markdown (docs/performance.md holds the latest), with the
 acceptance targets of issue 8 beside the figures they apply to.
@@ -161,6 +163,35 @@ def table(figures: dict[str, Any]) -> str:
                 "recall ≥ 0.93, forbidden ≤ 0.02, AI ≥ 0.97, cost < 0.3",
             )
         )
+    st = figures.get("stories")
+    if st:
+        q, share, scale = st["quality"], st["share"], st["scale"]
+        rows.append(
+            (
+                "Stories, pairwise (held-out test part; dev)",
+                f"P {q['test']['precision']:.3f}, R {q['test']['recall']:.3f}, "
+                f"F1 {q['test']['f1']:.3f} on {q['test']['pairs']} pairs; dev F1 "
+                f"{q['dev']['f1']:.3f}",
+                f"F1 ≥ 0.9: {verdict(q['test']['f1'] >= 0.9)}",
+            )
+        )
+        rows.append(
+            (
+                "Stories: added per-article time",
+                f"+{share['added_pct']:.1f} % (fingerprint {share['fingerprint_ms']:.2f} ms, "
+                f"lookup {share['lookup_ms']:.2f} ms)",
+                f"≤ 20 %: {verdict(share['added_pct'] <= 20)}",
+            )
+        )
+        largest = max(int(k) for k in scale if k.isdigit())
+        rows.append(
+            (
+                f"Stories: lookup at {largest:,} / 10k stored",
+                f"{scale['ratio']:.2f}× ({scale[str(largest)]['lookup_ms']:.3f} ms against "
+                f"{scale['10000']['lookup_ms']:.3f} ms)",
+                f"≤ 2: {verdict(scale['ratio'] <= 2)}" if largest >= 1_000_000 else "",
+            )
+        )
     lines = ["| measure | figure | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
@@ -190,6 +221,8 @@ def main() -> int:
         else:
             print("no ../shared/eval: extraction quality skipped", file=sys.stderr)
         figures["tagging"], seconds["tagging"] = run_part("tagging.py", out / "g.json")
+        story_args = ["--quick"] if args.quick else ["--million"]
+        figures["stories"], seconds["stories"] = run_part("stories.py", out / "s.json", *story_args)
     figures["seconds"] = seconds | {"total": time.perf_counter() - started}
     print(f"\nmachine: {figures['machine']}")
     print(
