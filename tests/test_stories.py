@@ -293,3 +293,17 @@ def test_side_by_side_marks_the_clutter_and_the_edits() -> None:
     assert len(changed) == 1
     assert ("del", "The company ") in changed[0].left
     assert ("ins", "OpenAI ") in changed[0].right
+
+
+def test_the_stories_command_counts_and_rebuilds(db, tmp_path: Path, capsys) -> None:
+    from crawlers.cli import main
+
+    for key, source in [("d-getty-1", "ledger"), ("d-getty-2", "gazette"), ("d-nyt-1", "review")]:
+        put(db, dev_page(key, source))
+    db.close()
+    assert main(["stories", "--db", str(tmp_path / "s.db")]) == 0
+    counted = capsys.readouterr().out
+    assert main(["stories", "--rebuild", "--db", str(tmp_path / "s.db")]) == 0
+    assert capsys.readouterr().out == counted  # placing again finds the same stories
+    assert counted.startswith("stories: 2, 1 covered by more than one source")
+    assert main(["stories", "--db", str(tmp_path / "missing.db")]) != 0
