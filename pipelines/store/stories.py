@@ -295,23 +295,21 @@ def _demote_others(db: sqlite_utils.Database, story_id: int, original_id: str) -
         old = db.execute(
             "select minhash, vector from story_signatures where article_id = ?", [former]
         ).fetchone()
-        if new is None or old is None:
-            relation, score = "copy", 1.0  # placed by exact duplicate before fingerprints
+        if new is None or old is None:  # no fingerprint: the migration's exact duplicates
+            relation, score = "copy", 1.0
+            why = f"the same text as article {original_id}, the story's original"
         else:
-            j = jaccard(new[0], old[0])
-            relation, score = ("copy", round(j, 3)) if j >= COPY_JACCARD else ("same_event", 0.0)
-            if relation == "same_event":
-                score = round(cosine(new[1], old[1]), 3)
+            j, c = round(jaccard(new[0], old[0]), 3), round(cosine(new[1], old[1]), 3)
+            relation, score = ("copy", j) if j >= COPY_JACCARD else ("same_event", c)
+            why = (
+                f"shares about {j:.0%} of its word sequences with article {original_id}"
+                if relation == "copy"
+                else f"title and lead similar (cosine {c:.2f}) to article {original_id}"
+            ) + ", the story's original, published earlier"
         db.execute(
             "update articles set story_relation = ?, story_score = ?, story_why = ?, "
             "story_with = ? where id = ?",
-            [
-                relation,
-                score,
-                f"published after the story's original, article {original_id}",
-                original_id,
-                former,
-            ],
+            [relation, score, why, original_id, former],
         )
     db.execute(
         "update articles set story_relation = 'original', story_score = 1.0, "

@@ -36,6 +36,8 @@ NAME = re.compile(
     re.MULTILINE,
 )
 POSSESSIVE = re.compile(r"['’]s\b")
+# Not names: function words that open a clause mid-sentence, and the calendar (two
+# articles of one week share "Tuesday" whatever they are about).
 NOT_NAMES = frozenset(
     [
         "the",
@@ -58,6 +60,25 @@ NOT_NAMES = frozenset(
         "i",
         "we",
         "our",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ]
 )
 

@@ -54,6 +54,7 @@ async def story_page(datasette: Any, request: Any) -> Response:
         is_copy = original and member is not original and member["story_relation"] == "copy"
         if is_copy and diffs < MAX_DIFFS:
             member["diff"] = side_by_side(original["body"] or "", member["body"] or "")
+            member["identical"] = all(r.kind in ("same", "skipped") for r in member["diff"])
             diffs += 1
     for member in members:
         member.pop("body")  # only the differences are shown
