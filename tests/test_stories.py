@@ -284,6 +284,16 @@ def test_a_database_from_before_stories_gets_one_story_per_cluster(tmp_path: Pat
     assert_one_story_each(db)
 
 
+def test_minhash_is_datasketchs() -> None:
+    datasketch = pytest.importorskip("datasketch")
+    from pipelines.stories.signature import NUM_PERM, SEED, minhash, shingles
+
+    text = DEV["d-getty-1"]["body"]
+    theirs = datasketch.MinHash(num_perm=NUM_PERM, seed=SEED, scheme="legacy")
+    theirs.update_batch(list(shingles(text)))
+    assert list(minhash(text)) == [int(v) for v in theirs.hashvalues]
+
+
 def test_side_by_side_marks_the_clutter_and_the_edits() -> None:
     original = "First paragraph here.\n\nThe company called the fine unfair.\n\nLast one."
     copy = f"{INTRO}\n\nFirst paragraph here.\n\nOpenAI called the fine unfair.\n\nLast one."

@@ -1,9 +1,10 @@
 """An article's story fingerprint, computed with the page (no database).
 
-- MinHash over word 3-shingles of the body estimates the Jaccard similarity of two
-  texts: syndicated copies share most shingles even with a new intro, a disclaimer and
-  light edits. Its values, cut into LSH bands, give keys that two similar texts very
-  likely share at least one of, so the writer finds candidates through an index.
+- MinHash (datasketch's algorithm) over word 3-shingles of the body estimates the
+  Jaccard similarity of two texts: syndicated copies share most shingles even with a
+  new intro, a disclaimer and light edits. Its values, cut into LSH bands, give keys
+  that two similar texts very likely share at least one of, so the writer finds
+  candidates through an index.
 - An embedding of the title and lead (wordllama, the semantic layer's model, already
   in every worker) for outlets that wrote the same event in their own words, and the
   names and figures of the lead, which find and confirm such coverage.
@@ -15,7 +16,6 @@ import hashlib
 import re
 
 import numpy as np
-from datasketch import MinHash
 
 from pipelines.model import Fingerprint
 from pipelines.semantic import encoder
@@ -91,13 +91,41 @@ def shingles(text: str) -> set[bytes]:
     return {" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
 
 
+# MinHash as datasketch computes it (its "legacy" scheme: SHA-1's first 32 bits, then
+# NUM_PERM universal hashes (a*h + b) mod 2^61-1, kept to 32 bits), written out here
+# because importing datasketch pulls in scipy: 1.2 s added to the start of every
+# process that handles an article. tests/test_stories.py checks the values against
+# datasketch's own (a dev dependency).
+PRIME = np.uint64((1 << 61) - 1)
+MAX_HASH = np.uint64((1 << 32) - 1)
+
+
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    gen = np.random.RandomState(SEED)
+    pairs = np.array(
+        [
+            (gen.randint(1, PRIME, dtype=np.uint64), gen.randint(0, PRIME, dtype=np.uint64))
+            for _ in range(NUM_PERM)
+        ],
+        dtype=np.uint64,
+    ).T
+    return pairs[0], pairs[1]
+
+
+PERM_A, PERM_B = _permutations()
+
+
 def minhash(text: str) -> np.ndarray:
-    """The MinHash values (NUM_PERM of them) of the text's shingles."""
-    sketch = MinHash(num_perm=NUM_PERM, seed=SEED)
+    """The MinHash values (NUM_PERM of them, uint32) of the text's shingles."""
     found = shingles(text)
-    if found:
-        sketch.update_batch(list(found))
-    return sketch.hashvalues.astype(np.uint32)
+    if not found:
+        return np.full(NUM_PERM, MAX_HASH, dtype=np.uint32)
+    hashed = np.array(
+        [int.from_bytes(hashlib.sha1(s).digest()[:4], "little") for s in found], dtype=np.uint64
+    ).reshape(-1, 1)
+    with np.errstate(over="ignore"):  # a*h wraps at 2^64, as in datasketch
+        permuted = np.bitwise_and((hashed * PERM_A + PERM_B) % PRIME, MAX_HASH)
+    return permuted.min(axis=0).astype(np.uint32)
 
 
 def band_keys(values: np.ndarray) -> list[int]:
