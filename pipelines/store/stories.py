@@ -64,6 +64,11 @@ def place(
     current = db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
     current_story = current[0] if current else None
     if current_story is not None and not changed:
+        indexed = db.execute(
+            "select 1 from story_signatures where article_id = ?", [article_id]
+        ).fetchone()
+        if fingerprint is not None and not indexed:  # stored before stories: findable now
+            index(db, article_id, fingerprint, day, entities)
         refresh(db, current_story)  # its topics or outlet may have moved
         return current_story
     if current_story is not None:
