@@ -58,6 +58,39 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**NOT MET**"
 
 
+def stories_rows(st: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """bench/stories.py's figures as rows of the table."""
+    rows: list[tuple[str, str, str]] = []
+    q, share, scale = st["quality"], st["share"], st["scale"]
+    rows.append(
+        (
+            "Stories, pairwise (held-out test part; dev)",
+            f"P {q['test']['precision']:.3f}, R {q['test']['recall']:.3f}, "
+            f"F1 {q['test']['f1']:.3f} on {q['test']['pairs']} pairs; dev F1 "
+            f"{q['dev']['f1']:.3f}",
+            f"F1 ≥ 0.9: {verdict(q['test']['f1'] >= 0.9)}",
+        )
+    )
+    rows.append(
+        (
+            "Stories: added per-article time",
+            f"+{share['added_pct']:.1f} % (fingerprint {share['fingerprint_ms']:.2f} ms, "
+            f"lookup {share['lookup_ms']:.2f} ms)",
+            f"≤ 20 %: {verdict(share['added_pct'] <= 20)}",
+        )
+    )
+    largest = max(int(k) for k in scale if k.isdigit())
+    rows.append(
+        (
+            f"Stories: lookup at {largest:,} / 10k stored",
+            f"{scale['ratio']:.2f}× ({scale[str(largest)]['lookup_ms']:.3f} ms against "
+            f"{scale['10000']['lookup_ms']:.3f} ms)",
+            f"≤ 2: {verdict(scale['ratio'] <= 2)}" if largest >= 1_000_000 else "",
+        )
+    )
+    return rows
+
+
 def table(figures: dict[str, Any]) -> str:
     t, m = figures["crawl"]["throughput"], figures["crawl"].get("memory")
     d, x, g = figures.get("dbscale"), figures.get("extraction"), figures.get("tagging")
@@ -163,35 +196,8 @@ def table(figures: dict[str, Any]) -> str:
                 "recall ≥ 0.93, forbidden ≤ 0.02, AI ≥ 0.97, cost < 0.3",
             )
         )
-    st = figures.get("stories")
-    if st:
-        q, share, scale = st["quality"], st["share"], st["scale"]
-        rows.append(
-            (
-                "Stories, pairwise (held-out test part; dev)",
-                f"P {q['test']['precision']:.3f}, R {q['test']['recall']:.3f}, "
-                f"F1 {q['test']['f1']:.3f} on {q['test']['pairs']} pairs; dev F1 "
-                f"{q['dev']['f1']:.3f}",
-                f"F1 ≥ 0.9: {verdict(q['test']['f1'] >= 0.9)}",
-            )
-        )
-        rows.append(
-            (
-                "Stories: added per-article time",
-                f"+{share['added_pct']:.1f} % (fingerprint {share['fingerprint_ms']:.2f} ms, "
-                f"lookup {share['lookup_ms']:.2f} ms)",
-                f"≤ 20 %: {verdict(share['added_pct'] <= 20)}",
-            )
-        )
-        largest = max(int(k) for k in scale if k.isdigit())
-        rows.append(
-            (
-                f"Stories: lookup at {largest:,} / 10k stored",
-                f"{scale['ratio']:.2f}× ({scale[str(largest)]['lookup_ms']:.3f} ms against "
-                f"{scale['10000']['lookup_ms']:.3f} ms)",
-                f"≤ 2: {verdict(scale['ratio'] <= 2)}" if largest >= 1_000_000 else "",
-            )
-        )
+    if figures.get("stories"):
+        rows += stories_rows(figures["stories"])
     lines = ["| measure | figure | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
