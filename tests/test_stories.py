@@ -332,3 +332,11 @@ def test_an_unchanged_article_from_before_stories_is_indexed_when_seen_again(db)
     )
     put(db, copy)
     assert row(db, copy)["story_id"] == row(db, first)["story_id"]
+
+
+def test_side_by_side_pairs_an_edited_paragraph_past_an_added_intro() -> None:
+    original = "Companies that build models face new duties.\n\nThe rest is the same."
+    copy = f"{INTRO}\n\nBusinesses that build models face new duties.\n\nThe rest is the same."
+    rows = side_by_side(original, copy)
+    assert [r.kind for r in rows] == ["added", "changed", "same"]
+    assert ("del", "Companies ") in rows[1].left and ("ins", "Businesses ") in rows[1].right

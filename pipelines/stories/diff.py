@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 Piece = tuple[str, str]  # (kind, text): kind is same | del | ins
 WORDS = re.compile(r"\S+\s*")
+SAME_PARAGRAPH = 0.5  # share of words in common for two paragraphs to be one, edited
 
 
 @dataclass
@@ -51,14 +52,35 @@ def side_by_side(original: str, copy: str, context: int = 1) -> list[Row]:
         elif tag == "insert":
             rows.extend(Row("added", [], [("ins", p)]) for p in b[j1:j2])
         else:
-            left, right = a[i1:i2], b[j1:j2]
-            for n in range(max(len(left), len(right))):
-                if n < len(left) and n < len(right):
-                    rows.append(Row("changed", *_words(left[n], right[n])))
-                elif n < len(left):
-                    rows.append(Row("removed", [("del", left[n])], []))
-                else:
-                    rows.append(Row("added", [], [("ins", right[n])]))
+            rows.extend(_pair(a[i1:i2], b[j1:j2]))
+    return rows
+
+
+def _pair(left: list[str], right: list[str]) -> list[Row]:
+    """Rows for a run of differing paragraphs: each original paragraph is paired, in
+    order, with the first copy paragraph that mostly shares its words (an edited
+    paragraph); the copy's paragraphs passed over on the way are additions (an intro),
+    and an original paragraph with no partner was removed."""
+    rows: list[Row] = []
+    position = 0
+    for paragraph in left:
+        words = WORDS.findall(paragraph)
+        partner = next(
+            (
+                n
+                for n in range(position, len(right))
+                if difflib.SequenceMatcher(None, words, WORDS.findall(right[n])).ratio()
+                >= SAME_PARAGRAPH
+            ),
+            None,
+        )
+        if partner is None:
+            rows.append(Row("removed", [("del", paragraph)], []))
+            continue
+        rows.extend(Row("added", [], [("ins", p)]) for p in right[position:partner])
+        rows.append(Row("changed", *_words(paragraph, right[partner])))
+        position = partner + 1
+    rows.extend(Row("added", [], [("ins", p)]) for p in right[position:])
     return rows
 
 
