@@ -8,4 +8,6 @@ Two halves, like the rest of the core (docs/stories.md has the whole picture):
   (`copy`, `same_event`) with its score and a reason a reader can check.
 - `pipelines.store.stories` is the database half, run by the writer: it looks the
   article up through indexed tables (never every stored article) and keeps `stories`.
+- `rebuild` places every stored article again (`aitrack stories --rebuild`), `report`
+  counts stories, `diff` makes the side-by-side differences of the site's story page.
 """
