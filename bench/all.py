@@ -8,6 +8,8 @@ Runs, one after the other so that they do not share the two cores:
   bench/extraction.py  body F1 and date accuracy (shared scorers), next to trafilatura
   bench/tagging.py     topic recall, forbidden tags, AI-relevance accuracy
   bench/legal.py       legal identifier precision and recall (held-out part first)
+  bench/stories.py     stories: pairwise precision/recall/F1 (held-out first), the
+                       share of per-article time, lookup cost at 10k and 1M stored
 
 Then prints the table as Markdown (docs/performance.md holds the latest), with the
 acceptance targets of issue 8 beside the figures they apply to.
@@ -55,6 +57,39 @@ def machine() -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "**NOT MET**"
+
+
+def stories_rows(st: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """bench/stories.py's figures as rows of the table."""
+    rows: list[tuple[str, str, str]] = []
+    q, share, scale = st["quality"], st["share"], st["scale"]
+    rows.append(
+        (
+            "Stories, pairwise (held-out test part; dev)",
+            f"P {q['test']['precision']:.3f}, R {q['test']['recall']:.3f}, "
+            f"F1 {q['test']['f1']:.3f} on {q['test']['pairs']} pairs; dev F1 "
+            f"{q['dev']['f1']:.3f}",
+            f"F1 ≥ 0.9: {verdict(q['test']['f1'] >= 0.9)}",
+        )
+    )
+    rows.append(
+        (
+            "Stories: added per-article time",
+            f"+{share['added_pct']:.1f} % (fingerprint {share['fingerprint_ms']:.2f} ms, "
+            f"lookup {share['lookup_ms']:.2f} ms)",
+            f"≤ 20 %: {verdict(share['added_pct'] <= 20)}",
+        )
+    )
+    largest = max(int(k) for k in scale if k.isdigit())
+    rows.append(
+        (
+            f"Stories: lookup at {largest:,} / 10k stored",
+            f"{scale['ratio']:.2f}× ({scale[str(largest)]['lookup_ms']:.3f} ms against "
+            f"{scale['10000']['lookup_ms']:.3f} ms)",
+            f"≤ 2: {verdict(scale['ratio'] <= 2)}" if largest >= 1_000_000 else "",
+        )
+    )
+    return rows
 
 
 def table(figures: dict[str, Any]) -> str:
@@ -181,6 +216,8 @@ def table(figures: dict[str, Any]) -> str:
                 f"{verdict(held['precision'] >= 0.97 and held['recall'] >= 0.93)}",
             )
         )
+    if figures.get("stories"):
+        rows += stories_rows(figures["stories"])
     lines = ["| measure | figure | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
@@ -211,6 +248,8 @@ def main() -> int:
             print("no ../shared/eval: extraction quality skipped", file=sys.stderr)
         figures["tagging"], seconds["tagging"] = run_part("tagging.py", out / "g.json")
         figures["legal"], seconds["legal"] = run_part("legal.py", out / "l.json")
+        story_args = ["--quick"] if args.quick else ["--million"]
+        figures["stories"], seconds["stories"] = run_part("stories.py", out / "s.json", *story_args)
     figures["seconds"] = seconds | {"total": time.perf_counter() - started}
     print(f"\nmachine: {figures['machine']}")
     print(

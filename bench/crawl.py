@@ -62,7 +62,7 @@ from pipelines.offload import worker_count  # noqa: E402
 
 # "store" is the writer thread's time per article: duplicate lookup, write and its
 # share of the batch commit.
-STAGES = ("download", "extract", "tag", "legal", "store")
+STAGES = ("download", "extract", "tag", "legal", "story", "store")
 # What `aitrack crawl` starts by default (AITRACK_WORKERS=auto): one per core, 0 on one.
 WORKERS = worker_count(None)
 BARE = "bare Scrapy + trafilatura.bare_extraction"

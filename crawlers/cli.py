@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=str(DEFAULT_DB))
     p.set_defaults(func=cmd_retag)
 
+    p = sub.add_parser("stories", help="count stories; --rebuild places every article again")
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--rebuild", action="store_true", help="fingerprint and place every article")
+    p.set_defaults(func=cmd_stories)
+
     p = sub.add_parser("sources", help="list the sources; 'sources check' tests them live")
     p.add_argument("action", nargs="?", choices=("list", "check"), default="list")
     p.add_argument("--sources", default=str(DEFAULT_SOURCES))
@@ -353,6 +358,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def demo_summary(db_path: str, report: Any) -> str:
     import sqlite_utils
 
+    from pipelines.stories.report import story_counts
+
     db = sqlite_utils.Database(db_path)
     total = db["articles"].count
     ai = db["articles"].count_where("is_ai = 1")
@@ -362,11 +369,7 @@ def demo_summary(db_path: str, report: Any) -> str:
         "on at.topic = t.slug group by t.slug order by t.slug"
     ).fetchall():
         lines.append(f"  {slug:<12} {n}")
-    clusters = db.execute(
-        "select count(*) from (select cluster_id from articles group by cluster_id "
-        "having count(*) > 1)"
-    ).fetchone()[0]
-    lines.append(f"stories published by more than one source: {clusters}")
+    lines.append(story_counts(db_path))
     errors = {k: v for s in report.sources for k, v in s.errors.items()}
     lines.append(f"errors: {sum(errors.values())}" + (f" {errors}" if errors else ""))
     db.close()
@@ -602,6 +605,18 @@ def cmd_retag(args: argparse.Namespace) -> int:
     print(f"retagged {changes.articles} articles")
     for slug in sorted(set(changes.added) | set(changes.removed)):
         print(f"  {slug:<12} +{changes.added.get(slug, 0)} -{changes.removed.get(slug, 0)}")
+    return 0
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from pipelines.stories.report import story_counts
+
+    require_db(args.db)
+    if args.rebuild:
+        from pipelines.stories.rebuild import rebuild_stories
+
+        rebuild_stories(args.db)
+    print(story_counts(args.db))
     return 0
 
 

@@ -219,6 +219,16 @@ class Tagging:
 
 
 @dataclass
+class Fingerprint:
+    """What the writer needs to put an article in a story (pipelines.stories.signature)."""
+
+    minhash: bytes = field(repr=False)  # NUM_PERM little-endian uint32
+    bands: list[int] = field(repr=False)  # LSH band keys of the MinHash
+    vector: bytes = field(repr=False)  # the title and lead's unit embedding, float32
+    names: list[str] = field(default_factory=list)  # the lead's names and figures
+
+
+@dataclass
 class Article:
     """A fetched article page; `pipelines.process.process_page` fills in the rest."""
 
@@ -240,6 +250,8 @@ class Article:
     content_hash: str | None = None
     legal: list[Any] | None = None  # pipelines.legal.LegalMention, in "title\n\nbody"
     deadlines: list[Any] = field(default_factory=list)  # pipelines.legal.deadlines.Deadline
+    fingerprint: Fingerprint | None = None
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage, where it ran
     # Set by the writer (pipelines.writer), which alone sees what is stored.
     cluster_id: str | None = None
+    story_id: int | None = None

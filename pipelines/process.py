@@ -16,6 +16,7 @@ from pipelines.dedupe import content_hash
 from pipelines.extract import extract_article, extract_from_hints
 from pipelines.legal.article import article_legal
 from pipelines.model import Article
+from pipelines.stories.signature import fingerprint
 from pipelines.tagging import Taxonomy, tag_text
 from pipelines.urls import article_id, canonicalize_url
 
@@ -31,8 +32,8 @@ def process_page(
     item: Article, language: str | None = None, taxonomy: Taxonomy | None = None
 ) -> Article:
     """Extract and tag a fetched page; returns the item with `extracted`, `tagging`,
-    `legal`, `deadlines`, `content_hash` and per-stage `timings` (ms) set, and its HTML
-    dropped.
+    `legal`, `deadlines`, `content_hash`, the story `fingerprint` and per-stage `timings`
+    (ms) set, and its HTML dropped.
 
     `language` is the source's, used when the page does not declare one. Raises
     ExtractionError when the page holds no article.
@@ -53,11 +54,14 @@ def process_page(
     item.legal, item.deadlines = article_legal(
         item.canonical_url or item.url, extracted.title, extracted.text, extracted.published
     )
+    legal_at = time.perf_counter()
     item.content_hash = content_hash(extracted.text)
+    item.fingerprint = fingerprint(extracted.title or "", extracted.text)
     item.html = ""  # not needed any more, and the item may travel back from a worker
     item.timings = {
         "extract": (extracted_at - start) * 1000,
         "tag": (tagged_at - extracted_at) * 1000,
-        "legal": (time.perf_counter() - tagged_at) * 1000,
+        "legal": (legal_at - tagged_at) * 1000,
+        "story": (time.perf_counter() - legal_at) * 1000,
     }
     return item

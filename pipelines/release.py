@@ -38,6 +38,11 @@ MAIN_TABLES = (
     "article_topics",
     "entities",
     "article_entities",
+    "stories",
+    "legal_objects",
+    "article_legal_objects",
+    "deadlines",
+    "deadline_history",
 )
 TEXT_COLUMNS = {"articles": "body", "article_revisions": "body"}
 PRIVATE_TABLES = ("alert_deliveries", "alert_subscriptions")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pipelines.semantic import EXEMPLARS_PATH, load_classifier
 from pipelines.store import open_db, sync_topics, tag_columns, write_tags
+from pipelines.store.articles import story_entities
+from pipelines.store.stories import refresh, reindex_entities
 from pipelines.tagging import load_taxonomy, tag_text
 
 BATCH = 200
@@ -31,7 +33,8 @@ def retag_database(
 
     Side effects: rewrites `article_topics`, `article_entities`, `topics` and the
     tagging columns of `articles` (`is_ai`, `relevance`, `topics`, `ai_method`,
-    `ai_evidence`, `ai_passages`).
+    `ai_evidence`, `ai_passages`); the stories' entity index and topics follow. Story
+    membership is kept (`aitrack stories --rebuild` places articles again).
     """
     taxonomy = load_taxonomy(taxonomy_path) if taxonomy_path else load_taxonomy()
     classifier = load_classifier(tuple(t.slug for t in taxonomy.topics), exemplars_path)
@@ -54,6 +57,14 @@ def retag_database(
                 changes.removed.update(before - after)
                 db["articles"].update(article_id, tag_columns(tags))
                 write_tags(db, article_id, tags)
+                reindex_entities(db, article_id, story_entities(tags))
                 changes.articles += 1
+        with db.atomic():  # the stories' topics follow their articles' new tags
+            for (story_id,) in db.execute(
+                f"select distinct story_id from articles where id in ({marks}) "
+                "and story_id is not null",
+                batch,
+            ).fetchall():
+                refresh(db, story_id)
     db.close()
     return changes

@@ -54,11 +54,11 @@ def alerts(db: Path, conf: Path, *extra: str, env: dict[str, str] | None = None)
 
 
 def stories_in_topic(db: Path, topic: str) -> dict[str, set[str]]:
-    """cluster -> article ids, for the topic's articles (what a digest must cover)."""
+    """story -> article ids, for the topic's articles (what a digest must cover)."""
     conn = sqlite3.connect(db)
     out: dict[str, set[str]] = {}
     for article, cluster in conn.execute(
-        "select a.id, a.cluster_id from articles a join article_topics t on t.article_id = a.id "
+        "select a.id, a.story_id from articles a join article_topics t on t.article_id = a.id "
         "where t.topic = ?",
         [topic],
     ):
@@ -195,9 +195,9 @@ def test_new_subscription_starts_now_and_copies_make_one_line(db: Path, tmp_path
         for n, source in enumerate(sources):
             new_id = f"{n:016x}"
             conn.execute(
-                "insert into articles (id, url, source, title, body, content_hash, cluster_id, "
+                "insert into articles (id, url, source, title, body, content_hash, story_id, "
                 "is_ai, published_day, first_seen_at) select ?, url || ?, ?, title, body, "
-                "content_hash, 'feedface00000000', is_ai, published_day, ? "
+                "content_hash, 987654321, is_ai, published_day, ? "
                 "from articles where id = ?",
                 [new_id, f"?copy={n}", source, now, original],
             )
@@ -325,20 +325,20 @@ def test_crawl_with_a_bad_alerts_file_fetches_nothing(demo_server, tmp_path: Pat
 def test_search_entity_story_and_legal_object_follows(db: Path, tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     story = conn.execute(
-        "select cluster_id from articles group by cluster_id order by count(*) desc limit 1"
+        "select story_id from articles group by story_id order by count(*) desc limit 1"
     ).fetchone()[0]
     expected = {
         "s": {
             r[0]
             for r in conn.execute(
-                "select cluster_id from articles where rowid in (select rowid from articles_fts "
+                "select story_id from articles where rowid in (select rowid from articles_fts "
                 "where articles_fts match 'strike')"
             )
         },
         "e": {
             r[0]
             for r in conn.execute(
-                "select a.cluster_id from articles a join article_entities ae on ae.article_id = "
+                "select a.story_id from articles a join article_entities ae on ae.article_id = "
                 "a.id join entities e on e.id = ae.entity_id where e.name = 'OpenAI'"
             )
         },
@@ -351,7 +351,7 @@ def test_search_entity_story_and_legal_object_follows(db: Path, tmp_path: Path) 
     expected["l"] = {
         r[0]
         for r in conn.execute(
-            "select a.cluster_id from articles a join article_legal_objects l on "
+            "select a.story_id from articles a join article_legal_objects l on "
             "l.article_id = a.id where l.object_key = ?",
             [legal_key],
         )
@@ -372,7 +372,7 @@ def test_search_entity_story_and_legal_object_follows(db: Path, tmp_path: Path) 
     for name, clusters in expected.items():
         linked = feed_articles(tmp_path / f"{name}.atom")
         got = [
-            conn.execute("select cluster_id from articles where id = ?", [a]).fetchone()[0]
+            conn.execute("select story_id from articles where id = ?", [a]).fetchone()[0]
             for a in linked
         ]
         assert sorted(got) == sorted(clusters), name  # each story once

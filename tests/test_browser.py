@@ -199,6 +199,36 @@ def test_coverage_page_at_phone_and_desktop_widths(browser, server, width) -> No
         context.close()
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_story_pages_fit_a_phone_and_their_diff_folds_to_one_column(
+    browser, server, site_db, width
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(site_db) as conn:
+        ids = [r[0] for r in conn.execute("select id from stories where outlet_count > 1")]
+    conn.close()
+    assert ids
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        for story_id in ids:
+            page.goto(f"{server}/story/{story_id}")
+            page.wait_for_load_state("networkidle")
+            overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, (story_id, width, overflow)
+            assert page.locator("h1").first.is_visible()
+            cells = page.locator(".diff .cell.left:not(.empty)")
+            if cells.count():
+                columns = page.evaluate(
+                    "getComputedStyle(document.querySelector('.diff'))"
+                    ".gridTemplateColumns.split(' ').length"
+                )
+                assert columns == (1 if width == 390 else 2), (story_id, width)
+    finally:
+        context.close()
+
+
 def overlaps(a: dict, b: dict) -> bool:
     return (
         a["x"] < b["x"] + b["width"] - 1

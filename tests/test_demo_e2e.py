@@ -35,7 +35,7 @@ def test_demo_run_is_recorded_as_ok(demo_db: Path) -> None:
     assert run["errors"] == 0
     stats = json.loads(run["stats"])
     for source in stats["sources"].values():  # where the time went, stage by stage
-        assert set(source["time_ms"]) == {"download", "extract", "tag", "legal", "store"}
+        assert set(source["time_ms"]) == {"download", "extract", "tag", "legal", "story", "store"}
         assert source["time_ms"]["extract"] > 0
     assert set(stats["sources"]) == {
         "civic-ledger",
@@ -153,3 +153,51 @@ def test_second_demo_run_adds_no_rows(tmp_path: Path, demo_db: Path) -> None:
     assert runs[-1]["articles_updated"] == 0
     assert runs[-1]["not_modified"] >= 5  # every index answered 304
     assert db.execute("select count(*) from articles_fts").fetchone()[0] == before["articles"]
+
+
+def test_the_wire_copy_and_the_same_event_coverage_are_stories(demo_db: Path) -> None:
+    db = sqlite_utils.Database(demo_db)
+    names = dict(db.execute("select slug, name from sources"))
+    shared = {
+        row["id"]: row
+        for row in db.query("select * from stories where outlet_count > 1 order by id")
+    }
+    relations = {
+        story_id: sorted(
+            (r["source"], r["story_relation"])
+            for r in db.query(
+                "select source, story_relation from articles where story_id = ?", [story_id]
+            )
+        )
+        for story_id in shared
+    }
+    wire = [
+        s
+        for s, members in relations.items()
+        if ("civic-ledger", "copy") in members or ("eurodigest", "copy") in members
+    ]
+    event = [
+        s for s, members in relations.items() if any(rel == "same_event" for _, rel in members)
+    ]
+    assert len(wire) == 1 and len(event) >= 1
+    # The wire story: word for word on two sites, and with Bench & Bar's own intro, light
+    # edits and its clutter (affiliate disclaimer, newsletter box) on a third.
+    assert {src for src, _ in relations[wire[0]]} == {"civic-ledger", "eurodigest", "bench-and-bar"}
+    near = db.execute(
+        "select story_score from articles where story_id = ? and source = 'bench-and-bar'",
+        [wire[0]],
+    ).fetchone()[0]
+    assert 0 < near < 1
+    getty = [s for s in event if "Getty" in shared[s]["title"]]
+    assert len(getty) == 1
+    assert {src for src, _ in relations[getty[0]]} == {"bench-and-bar", "eurodigest"}
+    # The original's outlet is named first: the earliest published of the story.
+    for story_id, story in shared.items():
+        first = db.execute(
+            "select source from articles where story_id = ? order by published_at limit 1",
+            [story_id],
+        ).fetchone()[0]
+        assert json.loads(story["outlets"])[0] == names[first]
+    # Every article belongs to exactly one story, and the counts add up.
+    assert db.execute("select count(*) from articles where story_id is null").fetchone()[0] == 0
+    assert db.execute("select sum(articles) from stories").fetchone()[0] == db["articles"].count

@@ -37,6 +37,7 @@ QUERY_ARGS = {
     "mentions": "entity=OpenAI",
     "search": "q=strike",
     "multi_source_stories": "",
+    "stories": "topic=copyright",
     "recently_changed": "",
     "source_health": "",
     "cases": "",

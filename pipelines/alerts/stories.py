@@ -1,13 +1,13 @@
 """What counts as one story in a digest: one line per story, not per copy.
 
-Until articles carry a `story_id`, copies of one story share `articles.cluster_id` (the
-writer's duplicate clusters). Switching to stories is this one column.
+Copies of a syndicated story and same-event coverage share `articles.story_id`
+(issue 17, pipelines/store/stories.py); an article without one stands alone.
 """
 
 from __future__ import annotations
 
 # The SQL expression (over `articles a`) that names an article's story.
-STORY_COLUMN = "a.cluster_id"
+STORY_COLUMN = "a.story_id"
 
 
 def story_of(row: dict) -> str:

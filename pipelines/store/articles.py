@@ -18,6 +18,7 @@ import sqlite_utils
 from pipelines.dates import now_iso, to_utc
 from pipelines.model import Article, Tagging
 from pipelines.store.legal import write_article_legal
+from pipelines.store.stories import Entity, place
 
 
 def entity_id(kind: str, name: str) -> str:
@@ -29,8 +30,9 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
 
     Side effects: upserts `articles` (and through triggers `articles_fts`), replaces the
     article's `article_topics`, `article_entities` and `article_legal_objects` (adding
-    `legal_objects` and `deadlines` rows), appends to `article_revisions`
-    when the stored text changes, and records the source in `article_sources`.
+    `legal_objects` and `deadlines` rows), appends to `article_revisions` when the stored
+    text changes, records the source in `article_sources`, and puts the article in a
+    story (pipelines.store.stories: `stories`, the `story_*` tables).
     `articles.source` stays the source that found the article first.
     """
     ex, tags = item.extracted, item.tagging
@@ -97,7 +99,20 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
         if item.legal is not None:  # None: processed before recognition existed
             write_article_legal(db, item.id, item.legal, item.deadlines, now)
         record_finder(db, item.id, item.source, now, run_id)
+        item.story_id = place(
+            db,
+            item.id,
+            item.fingerprint,
+            day or first_seen[:10],
+            story_entities(tags),
+            changed=outcome != "unchanged",
+        )
     return outcome
+
+
+def story_entities(tags: Tagging) -> list[Entity]:
+    """The article's entities as the story index keys them."""
+    return [Entity(entity_id(e.kind, e.name), e.kind, e.name) for e in tags.entities]
 
 
 def touch_article(db: sqlite_utils.Database, item: Article, run_id: int | None = None) -> None:

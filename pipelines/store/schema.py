@@ -264,6 +264,106 @@ def m007_tag_methods(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m008_stories(db: sqlite_utils.Database) -> None:
+    # Issue 17: syndicated copies and same-event coverage folded into stories
+    # (pipelines/store/stories.py, docs/stories.md). Every article belongs to one story.
+    db["stories"].create(
+        {
+            "id": int,
+            "title": str,
+            "first_published": str,
+            "articles": int,
+            "outlets": str,
+            "outlet_count": int,
+            "topics": str,
+            "original_id": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["stories"].create_index(["first_published"])
+    for column, kind in (
+        ("story_id", int),
+        ("story_relation", str),
+        ("story_score", float),
+        ("story_why", str),
+        ("story_with", str),
+    ):
+        db["articles"].add_column(column, kind)
+    db["articles"].create_index(["story_id"])
+    # The incremental index: WITHOUT ROWID tables are their primary key's B-tree, so a
+    # lookup is one range read of it.
+    db.execute(
+        "create table story_bands (band_key integer not null, article_id text not null, "
+        "primary key (band_key, article_id)) without rowid"
+    )
+    db.execute(
+        "create table story_entities (entity_id text not null, day text not null, "
+        "article_id text not null, primary key (entity_id, day, article_id)) without rowid"
+    )
+    db["story_signatures"].create(
+        {
+            "article_id": str,
+            "day": str,
+            "minhash": bytes,
+            "vector": bytes,
+            "bands": bytes,
+            "entities": str,
+        },
+        pk="article_id",
+    )
+    # Existing articles: a story per exact-duplicate cluster, at once and without the
+    # model; `aitrack stories --rebuild` then fingerprints them for near copies and
+    # same-event coverage (and indexes them for the articles to come).
+    db.execute(
+        "insert into stories (id, title, first_published, articles, outlets, outlet_count, "
+        "topics, original_id, updated_at) "
+        "select null, '', null, 0, '[]', 0, '[]', cluster_key, null from ("
+        "select distinct coalesce(cluster_id, id) as cluster_key from articles)"
+    )
+    db.execute(
+        "update articles set story_id = (select s.id from stories s "
+        "where s.original_id = coalesce(articles.cluster_id, articles.id)), "
+        "story_relation = case when coalesce(cluster_id, id) = id then 'original' else 'copy' "
+        "end, story_score = 1.0, story_why = case when coalesce(cluster_id, id) = id "
+        "then 'the first article of its story' else 'the same text as article ' || cluster_id "
+        "end, story_with = case when coalesce(cluster_id, id) = id then null else cluster_id end"
+    )
+    from pipelines.store.stories import refresh  # the one definition of a story's row
+
+    for (story_id,) in db.execute("select id from stories").fetchall():
+        refresh(db, story_id)
+    # Feeds list a story once: `story_first` marks the article that stands for it (its
+    # original), and an entry's content opens with who else covered it.
+    db.execute("drop view article_feed")
+    db.create_view(
+        "article_feed",
+        """
+        select a.id, a.title, a.source, a.published_day, a.published_at, a.url, a.summary,
+          a.is_ai, a.topics, a.cluster_id, a.last_changed_at,
+          a.story_id, a.story_relation,
+          case when coalesce(a.story_relation, 'original') = 'original' then 1 else 0 end
+            as story_first,
+          st.outlet_count as story_outlets,
+          'tag:aitrack,2026:article/' || a.id as atom_id,
+          a.title as atom_title,
+          case
+            when a.published_at is null then a.first_seen_at
+            when length(a.published_at) = 10 then a.published_at || 'T00:00:00+00:00'
+            else a.published_at
+          end as atom_updated,
+          a.url as atom_link,
+          case when st.outlet_count > 1 then 'Covered by ' || st.outlet_count || ' outlets: '
+            || (select group_concat(o.value, ', ') from json_each(st.outlets) o) || '. '
+            else '' end || coalesce(a.summary, substr(a.body, 1, 500)) as atom_content,
+          coalesce(nullif(a.author, ''), (select s.name from sources s where s.slug = a.source),
+            a.source) as atom_author_name
+        from articles a left join stories st on st.id = a.story_id
+        """,
+    )
+
+
+@migrations()
 def m009_legal_objects(db: sqlite_utils.Database) -> None:
     # Issue 18: the legal objects articles name, the evidence of each naming, and the
     # deadlines of each object with the dates they replaced (an extension keeps history).

@@ -37,6 +37,7 @@ class Filters:
     ai_only: bool = False
     jurisdiction: str = ""  # a code or name, as typed
     entity_id: str = ""
+    one_per_story: bool = False  # feeds: a story once, as its original (docs/stories.md)
 
     def sql(self) -> tuple[str, list[Any]]:
         """A condition on `a` (articles) and its parameters; "1" when there is none."""
@@ -74,6 +75,8 @@ class Filters:
                 "and ae.entity_id = ?)"
             )
             params.append(self.entity_id)
+        if self.one_per_story:
+            where.append("coalesce(a.story_relation, 'original') = 'original'")
         return (" and ".join(where) or "1"), params
 
 
@@ -98,7 +101,8 @@ class SearchAnswer:
 ARTICLE_COLUMNS = (
     "a.rowid as rowid, a.id, a.title, a.url, a.source, coalesce(s.name, a.source) as "
     "source_name, a.published_at, a.published_day, a.first_seen_at, a.author, a.topics, "
-    "a.is_ai, a.cluster_id, coalesce(a.summary, substr(a.body, 1, 400)) as summary"
+    "a.is_ai, a.cluster_id, coalesce(a.summary, substr(a.body, 1, 400)) as summary, "
+    "(select st.outlets from stories st where st.id = a.story_id) as story_outlets"
 )
 
 

@@ -11,7 +11,9 @@ snippets, through `snippet_html`, which escapes before adding <mark>.
 from __future__ import annotations
 
 import difflib
+import json
 import sqlite3
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -116,6 +118,8 @@ async def _render(
     fixed: tuple[str, ...] = (),
 ) -> Response:
     per_page = FEED_SIZE if fmt == ".atom" else PER_PAGE
+    if fmt == ".atom":  # a feed lists a story once, and says who else covered it
+        filters = replace(filters, one_per_story=True)
     answer = await _run(datasette, request, filters, per_page)
     path = request.path.rsplit(".", 1)[0] if fmt else request.path
     args = {k: request.args.get(k) for k in request.args if k != "page"}
@@ -193,6 +197,12 @@ def _json_result(datasette: Any, r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def coverage(outlets_json: str | None) -> str:
+    """ "Covered by 3 outlets: A, B, C. " for a story of several outlets, else ""."""
+    outlets = json.loads(outlets_json or "[]")
+    return f"Covered by {len(outlets)} outlets: {', '.join(outlets)}. " if len(outlets) > 1 else ""
+
+
 def _atom(datasette: Any, request: Any, title: str, answer: SearchAnswer, updated: str) -> Response:
     base = request.url.split(request.path, 1)[0]
     entries = [
@@ -204,7 +214,7 @@ def _atom(datasette: Any, request: Any, title: str, answer: SearchAnswer, update
             related=base + datasette.urls.path(f"/article/{r['id']}"),
             author=r["author"] or r["source_name"],
             categories=r["topic_names"],
-            content=r["summary"],
+            content=coverage(r.get("story_outlets")) + (r["summary"] or ""),
         )
         for r in answer.results
     ]

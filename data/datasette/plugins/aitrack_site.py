@@ -121,35 +121,65 @@ def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, str]]) 
     return Markup("").join(out)
 
 
-# One line per story: the newest copy of each cluster, about AI and tagged (untagged
-# product news is left to search). Read from the newest rows by the published_at index.
+# One line per story (pipelines/store/stories.py): the newest article of each story,
+# about AI and tagged (untagged product news is left to search), shown with its story's
+# title, outlets and original. Read from the newest rows by the published_at index.
 LATEST_STORIES = """
 select a.id, a.title, a.source, coalesce(s.name, a.source) as source_name,
-  a.published_day, a.topics, a.cluster_id
+  a.published_day, a.topics, a.cluster_id, a.story_id
 from articles a left join sources s on s.slug = a.source
 where a.is_ai = 1 and a.topics is not null and a.topics != '[]'
 order by a.published_at desc limit 200
 """
 LATEST_IN_TOPIC = """
 select a.id, a.title, coalesce(s.name, a.source) as source_name, a.published_day,
-  a.cluster_id
+  a.cluster_id, a.story_id
 from article_topics t join articles a on a.id = t.article_id
 left join sources s on s.slug = a.source
 where t.topic = ? and a.is_ai = 1 order by a.published_at desc limit 40
 """
 
 
+def story_key(row: dict[str, Any]) -> Any:
+    """A row's story: its story id, else (a database not yet migrated) its cluster."""
+    return ("story", row["story_id"]) if row.get("story_id") else ("cluster", row["cluster_id"])
+
+
 def one_per_story(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """The first row of each cluster (copies of one story share cluster_id)."""
+    """The first row of each story (its copies and same-event coverage share story_id)."""
     seen, out = set(), []
     for row in rows:
-        if row["cluster_id"] in seen:
+        if story_key(row) in seen:
             continue
-        seen.add(row["cluster_id"])
+        seen.add(story_key(row))
         out.append(row)
         if len(out) == limit:
             break
     return out
+
+
+async def with_stories(db: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each row its story: the original's title and id, and the outlets, the
+    original's first. A story of one outlet keeps the row as it is."""
+    ids = [row["story_id"] for row in rows if row.get("story_id")]
+    stories: dict[int, dict[str, Any]] = {}
+    if ids:
+        marks = ",".join("?" * len(ids))
+        for r in (
+            await db.execute(
+                f"select id, title, outlets, outlet_count, original_id from stories "
+                f"where id in ({marks})",
+                ids,
+            )
+        ).rows:
+            stories[r["id"]] = dict(r)
+    for row in rows:
+        story = stories.get(row.get("story_id"))
+        row["outlets"] = json.loads(story["outlets"]) if story else [row["source_name"]]
+        row["outlet_count"] = story["outlet_count"] if story else 1
+        if story and story["outlet_count"] > 1:
+            row["id"], row["title"] = story["original_id"], story["title"] or row["title"]
+    return rows
 
 
 @hookimpl
@@ -168,14 +198,15 @@ def extra_template_vars(template: str, datasette: Any) -> Any:
             "left join article_topics at on at.topic = t.slug group by t.slug order by t.name"
         )
         names = {r["slug"]: r["name"] for r in topics.rows}
-        latest = one_per_story([dict(r) for r in (await db.execute(LATEST_STORIES)).rows], 12)
+        rows = [dict(r) for r in (await db.execute(LATEST_STORIES)).rows]
+        latest = await with_stories(db, one_per_story(rows, 12))
         for row in latest:
             slugs = json.loads(row["topics"] or "[]")
             row["topic_names"] = [(slug, names.get(slug, slug)) for slug in slugs]
         sections = {}
         for topic in ("litigation", "labor"):
             rows = [dict(r) for r in (await db.execute(LATEST_IN_TOPIC, [topic])).rows]
-            sections[topic] = one_per_story(rows, 5)
+            sections[topic] = await with_stories(db, one_per_story(rows, 5))
         crawl = (await db.execute("select max(finished_at), count(*) from crawl_runs")).first()
         return {
             "aitrack_db": db.name,
@@ -246,9 +277,9 @@ async def article_page(datasette: Any, request: Any) -> Response:
         dict(r)
         for r in (
             await db.execute(
-                "select id, title, source, published_day, url from articles "
-                "where cluster_id = ? and id != ? order by published_at",
-                [article["cluster_id"], article_id],
+                "select id, title, source, published_day, url, story_relation from articles "
+                "where (story_id = ? or cluster_id = ?) and id != ? order by published_at",
+                [article.get("story_id"), article["cluster_id"], article_id],
             )
         ).rows
     ]
@@ -291,7 +322,7 @@ DASHBOARD_QUERIES = {
     ),
     "totals": (
         "select count(*) as articles, coalesce(sum(is_ai), 0) as ai, "
-        "count(distinct cluster_id) as stories, max(published_day) as newest, "
+        "count(distinct coalesce(story_id, cluster_id)) as stories, max(published_day) as newest, "
         "(select max(finished_at) from crawl_runs) as last_crawl from articles"
     ),
 }
