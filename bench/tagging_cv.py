@@ -5,9 +5,9 @@ Only data/exemplars.yaml is read: the held-out test part is never looked at here
 
 - Out-of-fold probabilities: the items are cut into 10 folds (by a hash of their id, as
   in bench/tagging.py); each fold is scored by the layer fitted on the other nine.
-- A tag is what tag_text would give a short text: the rules' tag, or the probability at
-  its label's threshold; topics only for a text about AI, whose semantic AI needs some AI
-  term (the gate of tag_text). Long articles' paragraph votes are not simulated.
+- A tag is what tag_text would give: the rules' tag, or the probability at its label's
+  threshold; topics only for a text about AI; a long page reaches the layer only with
+  some AI term. Long articles' paragraph votes are not simulated.
 - Thresholds: one penalty per forbidden tag is raised until the forbidden tags fall
   under --target of all must-not labels; each topic then takes the threshold that
   finds the most expected tags minus the penalty per forbidden one. AI relevance takes
@@ -34,7 +34,13 @@ sys.path.insert(0, str(ROOT))
 from bench.tagging import FOLDS, fold_of  # noqa: E402
 from pipelines import learned  # noqa: E402
 from pipelines.semantic import AI, encoder, load_exemplars  # noqa: E402
-from pipelines.tagging import load_classifier, load_taxonomy, rule_features  # noqa: E402
+from pipelines.tagging import (  # noqa: E402
+    LONG_PARAGRAPHS,
+    load_classifier,
+    load_taxonomy,
+    rule_features,
+    split_paragraphs,
+)
 
 GRID = np.round(np.arange(0.96, 0.04, -0.02), 2)
 PENALTIES = [0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 25, 50, 100, 1000]
@@ -102,7 +108,10 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=0.015)
     parser.add_argument("--penalty", type=float, default=learned.PENALTY)
     parser.add_argument(
-        "--no-gate", action="store_true", help="let the semantic layer see texts with no AI term"
+        "--gate-all",
+        action="store_true",
+        help="ask every text for some AI term before the semantic layer sees it (the"
+        " alternative to tag_text's rule, which asks it of long pages only)",
     )
     args = parser.parse_args()
     learned.PENALTY = args.penalty
@@ -119,9 +128,11 @@ def main() -> int:
     rules[:, -1] = features[:, 1] > 0  # the rules' own AI decision
     for col in range(len(slugs)):
         rules[:, col] = features[:, 4 + 3 * col + 1] > 0
-    gate = features[:, 2] > 0  # some AI term, of any weight
-    if args.no_gate:
-        gate[:] = True
+    # As tag_text: a short item always reaches the layer, a long page with some AI term.
+    gate = features[:, 2] > 0
+    if not args.gate_all:
+        short = [len(split_paragraphs(e.title, e.body)) <= LONG_PARAGRAPHS for e in exemplars]
+        gate |= np.array(short)
     folds = np.array([fold_of(e.id) for e in exemplars])
     everything = np.arange(n)
 
