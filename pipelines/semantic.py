@@ -73,6 +73,10 @@ THRESHOLDS: dict[str, float] = {
     "safety": 0.26,
     AI: 0.70,  # is_ai from the regression (tagging.tag_text says for which texts)
 }
+# A long article's whole-text probability, for a topic: its mean vector is far from the
+# short items most exemplars are, and the regression's probability there less sure (two
+# pages of the demo site got labor at 0.41 and 0.43, each from one hiring paragraph).
+LONG_THRESHOLD = 0.5
 PARAGRAPH_THRESHOLD = 0.8  # a topic's vote over one paragraph of a longer text, where
 # the rules found some term of the topic in that paragraph (see tagging.tag_text)
 EVIDENCE_SENTENCES = 2
@@ -415,7 +419,10 @@ class Classifier:
         proposals = {}
         for col, label in enumerate(self.labels):
             score = float(doc_score[col])
-            if score >= THRESHOLDS.get(label, DOC_THRESHOLD):
+            threshold = THRESHOLDS.get(label, DOC_THRESHOLD)
+            if len(par_votes) and label != AI:
+                threshold = max(threshold, LONG_THRESHOLD)
+            if score >= threshold:
                 # A long text's whole score is checked against all of its paragraphs.
                 whole_paragraphs = [0, *body] if len(par_votes) and label != AI else []
                 proposals[label] = Proposal(label, round(score, 3), paragraphs=whole_paragraphs)
