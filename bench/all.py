@@ -186,7 +186,7 @@ def table(figures: dict[str, Any]) -> str:
     if g:
         rows.append(
             (
-                "Tagging quality (held-out test part; dev leave-one-out)",
+                "Tagging quality (held-out test part; dev 10-fold)",
                 f"recall {g['recall']:.3f}, forbidden {g['forbidden']:.3f}, "
                 f"AI accuracy {g['ai_accuracy']:.3f}; dev recall {g['dev_recall']:.3f}, "
                 f"forbidden {g['dev_forbidden']:.3f}"

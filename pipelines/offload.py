@@ -62,13 +62,12 @@ def _start_worker(owner: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
-    from pipelines.semantic import load_classifier
-    from pipelines.tagging import load_taxonomy
+    from pipelines.tagging import load_classifier
 
     # The default taxonomy and the embedding model with its exemplar vectors, once per
     # worker, not per page: already in memory when the fork server loaded them
     # (pipelines.warm), else loaded here; an exemplars file edited since is reloaded.
-    load_classifier(tuple(t.slug for t in load_taxonomy().topics))
+    load_classifier()
 
 
 def _exit_with(owner: int) -> None:

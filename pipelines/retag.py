@@ -8,11 +8,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.semantic import EXEMPLARS_PATH, load_classifier
+from pipelines.semantic import EXEMPLARS_PATH
 from pipelines.store import open_db, sync_topics, tag_columns, write_tags
 from pipelines.store.articles import story_entities
 from pipelines.store.stories import refresh, reindex_entities
-from pipelines.tagging import load_taxonomy, tag_text
+from pipelines.tagging import TAXONOMY_PATH, load_classifier, load_taxonomy, tag_text
 
 BATCH = 200
 
@@ -37,7 +37,8 @@ def retag_database(
     membership is kept (`aitrack stories --rebuild` places articles again).
     """
     taxonomy = load_taxonomy(taxonomy_path) if taxonomy_path else load_taxonomy()
-    classifier = load_classifier(tuple(t.slug for t in taxonomy.topics), exemplars_path)
+    # Both layers again: the regressions are refitted for this taxonomy and exemplars.
+    classifier = load_classifier(taxonomy_path or TAXONOMY_PATH, exemplars_path)
     db = open_db(db_path)
     sync_topics(db, taxonomy)
     changes = RetagChanges()

@@ -10,9 +10,8 @@ start, as `_start_worker` asks, and reports the error with its first page.
 from __future__ import annotations
 
 try:
-    from pipelines.semantic import load_classifier
-    from pipelines.tagging import load_taxonomy
+    from pipelines.tagging import load_classifier
 
-    load_classifier(tuple(t.slug for t in load_taxonomy().topics))
+    load_classifier()
 except Exception:  # see the docstring: the worker will try again
     pass

@@ -62,9 +62,9 @@ def _fetched(url: str):
 
 
 def _classifier_loads() -> tuple[int, int]:
-    from pipelines import semantic
+    from pipelines import tagging
 
-    info = semantic._load_classifier.cache_info()
+    info = tagging._load_classifier.cache_info()
     return info.hits, info.misses
 
 

@@ -319,3 +319,80 @@ def test_a_text_vector_does_not_depend_on_what_the_process_read_before() -> None
     second._learn(["“", "Qwertzuiop", "640"])
     probe = ["Rule 640 applies to 2,000 “naïve” Qwertzuiop drafts"]
     assert np.array_equal(first.texts(probe), second.texts(probe))
+
+
+def test_rule_features_carry_what_the_rules_found_below_a_tag() -> None:
+    """The regression sees the rules' partial scores: one term, too weak for a tag."""
+    from pipelines.tagging import rule_features
+
+    topics = [t.slug for t in load_taxonomy().topics]
+    weak = rule_features("Chatbot maker faces a lawsuit", "")
+    none = rule_features("Chatbot maker opens an office", "")
+    assert len(weak) == 4 + 3 * len(topics)
+    col = 4 + 3 * topics.index("litigation")
+    assert weak[col] > 0 and none[col] == 0  # a litigation score, below the tag's
+    assert "litigation" not in slugs(tag_text("Chatbot maker faces a lawsuit", "", semantic=False))
+
+
+def test_brushed_topics_teach_the_regression_nothing(tmp_path: Path) -> None:
+    """A topic an exemplar neither has nor forbids is left out of that label's fit."""
+    from pipelines.semantic import Classifier, load_exemplars
+
+    path = tmp_path / "exemplars.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "id": "a",
+                    "title": "Court fines lawyers over invented cases",
+                    "body": "A chatbot wrote the brief.",
+                    "is_ai": True,
+                    "topics": ["litigation"],
+                    "not_topics": ["labor"],
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    classifier = Classifier.build(load_exemplars(path), ["litigation", "labor", "safety"])
+    assert classifier.known.tolist() == [[1.0, 1.0, 0.0, 1.0]]
+    assert classifier.targets.tolist() == [[1.0, 0.0, 0.0, 1.0]]
+
+
+def test_short_items_always_reach_the_semantic_layer_long_pages_need_an_ai_term(
+    monkeypatch,
+) -> None:
+    """A wire brief may name no AI term ("the answer engine's maker"); a long page that
+    names none is not looked at (the layer costs most there)."""
+    from pipelines.semantic import Classifier
+
+    seen = []
+    propose = Classifier.propose
+
+    def counting(self, paragraphs, features=None):
+        seen.append(paragraphs[0])
+        return propose(self, paragraphs, features)
+
+    monkeypatch.setattr(Classifier, "propose", counting)
+    tag_text("Newspapers take a question-answering start-up to court", "They want payment.")
+    long_body = "\n\n".join(["The harvest came early this year in the valley."] * 4)
+    tag_text("Farmers count the harvest", long_body)
+    assert seen == ["Newspapers take a question-answering start-up to court"]
+
+
+def test_the_regression_scores_every_label_between_zero_and_one() -> None:
+    from pipelines.semantic import encoder
+    from pipelines.tagging import load_classifier, rule_features
+
+    classifier = load_classifier()
+    title, body = LAWSUIT
+    p = classifier.scores(encoder().texts([f"{title}\n{body}"]), rule_features(title, body))
+    assert p.shape == (1, len(classifier.labels))
+    assert ((p > 0) & (p < 1)).all()
+    # The lawsuit is litigation and copyright, and not antitrust, for the regression too.
+    from pipelines.semantic import THRESHOLDS
+
+    by_label = dict(zip(classifier.labels, p[0], strict=True))
+    assert by_label["litigation"] >= THRESHOLDS["litigation"]
+    assert by_label["copyright"] >= THRESHOLDS["copyright"]
+    assert by_label["antitrust"] < THRESHOLDS["antitrust"]
