@@ -7,7 +7,10 @@ default, while the reactor keeps downloading. Every crawler of a run shares the 
 pool (crawlers.context). `WorkerPool(0)` runs the function inline (one core, profiling).
 
 Lifecycle, because a pool that outlives its command is a leak an operator pays for:
-- the pool starts on first use, so a run that fetches no article never pays for it;
+- the pool starts on first use, so a run that fetches no article never pays for it,
+  and on a thread of its own: the first workers wait for the fork server to import
+  and load the tagging model (seconds on a busy machine), and the reactor must not wait
+  with them (every timer due meanwhile, a Crawl-delay's included, would fire at once);
 - workers come from a fork server (forking the crawl process would copy its threads'
   locks); each worker watches the crawl process through a pidfd and exits when it
   dies, however it dies (`kill -9` included). The fork server then sees its last
@@ -20,6 +23,7 @@ Lifecycle, because a pool that outlives its command is a leak an operator pays f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import select
@@ -27,7 +31,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -102,18 +106,43 @@ class WorkerPool:
     def __init__(self, size: int) -> None:
         self.size = size
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()  # the starting thread and the reactor's
+        self._started: Future[None] | None = None
+        self._closed = False
 
     def _get(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.size,
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(os.getpid(),),
-            )
-        return self._pool
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(PRELOAD)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.size,
+                    mp_context=context,
+                    initializer=_start_worker,
+                    initargs=(os.getpid(),),
+                )
+            return self._pool
+
+    def _start(self) -> Future[None]:
+        """The workers' start, begun once on a thread of its own (see the docstring)."""
+        with self._lock:
+            if self._started is None:
+                self._started = Future()
+                threading.Thread(
+                    target=self._spawn, args=(self._started,), name="aitrack-pool", daemon=True
+                ).start()
+            return self._started
+
+    def _spawn(self, done: Future[None]) -> None:
+        try:
+            # A fork-server pool launches all its workers at the first submit.
+            self._get().submit(_ready).result()
+        except BaseException as exc:  # reported through the future, to the first page
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """fn(*args) in a worker (inline when the pool has size 0).
@@ -123,6 +152,8 @@ class WorkerPool:
         """
         if self.size <= 0:
             return fn(*args)
+        with contextlib.suppress(Exception):  # a failed start: the submit below says why
+            await asyncio.wrap_future(self._start())
         pool = self._get()
         try:
             return await asyncio.wrap_future(pool.submit(fn, *args))
@@ -139,21 +170,34 @@ class WorkerPool:
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         """Forget a broken pool, unless another page already replaced it."""
-        if self._pool is pool:
+        with self._lock:
+            if self._pool is not pool:
+                return
             self._pool = None
-            _stop(pool)
+        _stop(pool)
+
+    def _take(self) -> ProcessPoolExecutor | None:
+        """Close for good (no pool is started after this) and hand over the pool."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        return pool
 
     def close(self) -> None:
         """Stop the workers; never blocks for more than a few seconds."""
-        pool, self._pool = self._pool, None
+        pool = self._take()
         if pool is not None:
             _stop(pool)
 
     def kill(self) -> None:
         """Kill the workers at once (a second Ctrl-C)."""
-        pool, self._pool = self._pool, None
+        pool = self._take()
         for process in _processes(pool) if pool else []:
             process.kill()
+
+
+def _ready() -> None:
+    """A worker's first task: it is there."""
 
 
 def _processes(pool: ProcessPoolExecutor) -> list[Any]:
