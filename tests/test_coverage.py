@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
+from statistics import median
 
 import pytest
 
@@ -26,21 +27,32 @@ def db(demo_db: Path, tmp_path: Path) -> Path:
 
 
 def silence(db: Path) -> str:
-    """Keep only the older half of the articles of the busiest source that does not hold
-    the newest article (the others keep publishing after it); returns its slug."""
+    """Make the busiest source that does not hold the newest article fall silent, as when
+    a site's listing freezes while the others keep publishing: its articles are moved
+    back in time by five of its median gaps and a month, so its own rhythm is kept and
+    its silence is far longer than the alarm's four intervals; returns its slug."""
     conn = sqlite3.connect(db)
     slug = conn.execute(
         "select source from articles group by source having max(published_day) < "
         "(select max(published_day) from articles) order by count(*) desc, source limit 1"
     ).fetchone()[0]
-    days = [
-        r[0]
-        for r in conn.execute(
-            "select published_day from articles where source = ? order by published_day", [slug]
-        )
-    ]
-    cut = days[len(days) // 2]
-    conn.execute("delete from articles where source = ? and published_day >= ?", [slug, cut])
+    days = sorted(
+        {
+            date.fromisoformat(r[0])
+            for r in conn.execute(
+                "select published_day from articles where source = ? and published_day is not null",
+                [slug],
+            )
+        }
+    )
+    gap = median((b - a).days for a, b in zip(days, days[1:], strict=False))
+    shift = f"-{int(5 * gap) + 30} days"
+    conn.execute("delete from articles where source = ? and published_at is null", [slug])
+    conn.execute(
+        "update articles set published_day = date(published_day, ?), published_at = "
+        "date(published_at, ?) || substr(published_at, 11) where source = ?",
+        [shift, shift, slug],
+    )
     conn.commit()
     conn.close()
     return slug
