@@ -40,7 +40,7 @@ T = TypeVar("T")
 # Imported once by the fork server, so each worker starts warm (trafilatura and lxml
 # take most of a second to import; pipelines.warm loads the taxonomy and the semantic
 # layer's model, another half second).
-PRELOAD = ["pipelines.process", "pipelines.warm"]
+PRELOAD = ["pipelines.forkserver_init", "pipelines.process", "pipelines.warm"]
 JOIN_SECONDS = 2.0
 
 
