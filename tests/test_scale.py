@@ -1,0 +1,249 @@
+"""The scaled-out crawl on a real redis-server: workers, one ingest, nothing lost or
+stored twice, even when a worker or the ingest is killed with SIGKILL.
+
+Everything here is real: redis-server (Debian's, started on a free loopback port in a
+temporary folder and stopped after each test), the bench site over three loopback
+hosts, and `aitrack enqueue / crawl --frontier / ingest` as subprocesses. The expected
+pages are read from the site's own sitemaps, not from anything the crawl reports.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from bench.scale_harness import (
+    FAST,
+    REDIS_SERVER,
+    start_hosts,
+    start_redis,
+    stop_hosts,
+    stop_redis,
+    write_sources,
+)
+from pipelines.stream import STREAM, connect, source_keys
+
+ROOT = Path(__file__).resolve().parent.parent
+AITRACK = [sys.executable, "-m", "crawlers.cli"]
+HOSTS, PAGES = 3, 45  # 15 article pages per host
+# Short leases, so a killed worker's requests come back within seconds; two requests
+# at a time per source, so that a worker cannot take a whole small source at once.
+WORKER = [
+    "-s",
+    "AITRACK_WORKERS=0",
+    "-s",
+    "AITRACK_LEASE_SECONDS=2",
+    "-s",
+    "CONCURRENT_REQUESTS=2",
+    *FAST,
+]
+
+pytestmark = pytest.mark.skipif(
+    not Path(REDIS_SERVER).exists(), reason="redis-server missing: run `make system-deps`"
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, set[str]]]:
+    """The sources file of the bench site over three hosts, and every article URL that
+    its sitemaps list."""
+    processes, bases = start_hosts(PAGES, HOSTS)
+    try:
+        sources = write_sources(
+            tmp_path_factory.mktemp("scale") / "sources.yaml", bases, PAGES // HOSTS
+        )
+        urls: set[str] = set()
+        for base in bases:
+            sitemap = urlopen(f"{base}/sitemap.xml", timeout=10).read().decode()
+            urls.update(re.findall(r"<loc>([^<]+)</loc>", sitemap))
+        assert len(urls) == PAGES
+        yield sources, urls
+    finally:
+        stop_hosts(processes)
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    process, url = start_redis(tmp_path / "redis")
+    try:
+        yield url
+    finally:
+        stop_redis(process)
+
+
+def aitrack(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*AITRACK, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*AITRACK, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> str:
+    try:
+        _, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+        raise AssertionError(f"did not finish: {err[-2000:]}") from None
+    assert process.returncode == 0, err[-2000:]
+    return err
+
+
+def worker(url: str, sources: Path) -> subprocess.Popen[str]:
+    return start("crawl", "--frontier", url, "--sources", str(sources), *WORKER)
+
+
+def ingest(url: str, sources: Path, db: Path, *extra: str) -> subprocess.Popen[str]:
+    return start("ingest", "--frontier", url, "--sources", str(sources), "--db", str(db), *extra)
+
+
+def wait_for(condition: object, timeout: float = 60, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def assert_exactly_once(db_path: Path, urls: set[str]) -> None:
+    db = sqlite3.connect(db_path)
+    stored = [row[0] for row in db.execute("select url from articles")]
+    assert sorted(stored) == sorted(urls)  # every page, each once
+    # Re-delivered entries changed nothing: no revision, one finder row per article.
+    assert db.execute("select count(*) from article_revisions").fetchone()[0] == 0
+    finders = db.execute("select count(*) from article_sources").fetchone()[0]
+    assert finders == len(urls)
+    topics = db.execute(
+        "select count(*) from (select article_id, topic from article_topics "
+        "group by 1, 2 having count(*) > 1)"
+    ).fetchone()[0]
+    assert topics == 0
+    db.close()
+
+
+def test_two_workers_and_one_ingest_store_every_page_once(
+    site: tuple[Path, set[str]], redis_url: str, tmp_path: Path
+) -> None:
+    sources, urls = site
+    result = aitrack("enqueue", "--frontier", redis_url, "--sources", str(sources))
+    assert result.returncode == 0, result.stderr
+    workers = [worker(redis_url, sources) for _ in range(2)]
+    writer = ingest(redis_url, sources, tmp_path / "a.db", "--until-done")
+    said = [finish(w) for w in workers]
+    assert "ingest" in finish(writer)
+    assert_exactly_once(tmp_path / "a.db", urls)
+    # Both workers took part: each put articles on the stream.
+    queued = [int(re.search(r"(\d+) articles to ingest", s).group(1)) for s in said]
+    assert all(queued) and sum(queued) >= len(urls), said
+
+
+def test_a_killed_worker_loses_nothing(
+    site: tuple[Path, set[str]], redis_url: str, tmp_path: Path
+) -> None:
+    sources, urls = site
+    assert aitrack("enqueue", "--frontier", redis_url, "--sources", str(sources)).returncode == 0
+    client = connect(redis_url)
+    inflight = [source_keys(f"host-{n}")["inflight"] for n in range(1, HOSTS + 1)]
+    first = worker(redis_url, sources)
+    # Mid-crawl: some articles on the stream, and requests held by this worker.
+    wait_for(
+        lambda: client.xlen(STREAM) >= 5 and sum(client.zcard(k) for k in inflight) > 0,
+        what="the worker to be mid-crawl",
+    )
+    held = sum(client.zcard(k) for k in inflight)
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    assert client.xlen(STREAM) < len(urls) and held > 0  # it died with work in hand
+    second = worker(redis_url, sources)
+    finish(second)
+    writer = ingest(redis_url, sources, tmp_path / "a.db", "--until-done")
+    finish(writer)
+    assert_exactly_once(tmp_path / "a.db", urls)
+    assert sum(client.zcard(k) for k in inflight) == 0
+    client.close()
+
+
+def test_a_killed_ingest_resumes_and_stores_nothing_twice(
+    site: tuple[Path, set[str]], redis_url: str, tmp_path: Path
+) -> None:
+    sources, urls = site
+    db = tmp_path / "a.db"
+    assert aitrack("enqueue", "--frontier", redis_url, "--sources", str(sources)).returncode == 0
+    finish(worker(redis_url, sources))
+    client = connect(redis_url)
+    entries = client.xrange(STREAM)
+    assert len(entries) >= len(urls)
+    # Small batches, so the kill falls between commits.
+    first = ingest(redis_url, sources, db, "--batch", "3")
+    wait_for(
+        lambda: db.exists() and _count(db) >= 6 and client.xlen(STREAM) > 0,
+        what="the ingest to be part way",
+    )
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    assert _count(db) < len(urls)
+    finish(ingest(redis_url, sources, db, "--until-done", "--batch", "3"))
+    assert_exactly_once(db, urls)
+    # Every entry delivered again (as after a crash between commit and XACK): the
+    # database does not change.
+    before = _snapshot(db)
+    for _, fields in entries:
+        client.xadd(STREAM, fields)
+    finish(ingest(redis_url, sources, db, "--until-done"))
+    assert_exactly_once(db, urls)
+    assert _snapshot(db) == before
+    client.close()
+
+
+def _count(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute("select count(*) from articles").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0  # not created yet
+
+
+def _snapshot(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "select id, content_hash, title, first_seen_at, cluster_id, "
+            "(select count(*) from article_topics t where t.article_id = a.id), "
+            "(select count(*) from article_entities e where e.article_id = a.id) "
+            "from articles a order by id"
+        ).fetchall()
+
+
+def test_a_frontier_that_is_not_there_is_one_line(tmp_path: Path) -> None:
+    sources = write_sources(tmp_path / "s.yaml", ["http://127.0.0.1:9"], 1)
+    for args in (
+        ("crawl", "--frontier", "redis://127.0.0.1:9/0", "--sources", str(sources)),
+        ("enqueue", "--frontier", "http://127.0.0.1:9/", "--sources", str(sources)),
+    ):
+        result = aitrack(*args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "--frontier" in result.stderr or "frontier" in result.stderr
+
+
+def test_the_single_machine_crawl_needs_no_redis() -> None:
+    """`aitrack crawl` without --frontier uses Scrapy's own scheduler: no Redis setting."""
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    assert settings.get("AITRACK_FRONTIER") is None
+    assert "scrapy_redis" not in str(settings.get("SCHEDULER"))
+    assert "frontier" not in str(settings.get("SCHEDULER"))
