@@ -7,6 +7,8 @@ Runs, one after the other so that they do not share the two cores:
   bench/dbscale.py     FTS search latency through Datasette at 10k, 100k and 1M articles
   bench/extraction.py  body F1 and date accuracy (shared scorers), next to trafilatura
   bench/tagging.py     topic recall, forbidden tags, AI-relevance accuracy
+  bench/scale.py       the scaled-out crawl: 1 vs 2 pinned workers, ingest articles/s
+                       (needs redis-server and taskset; skipped without them)
 
 Then prints the table as Markdown (docs/performance.md holds the latest), with the
 acceptance targets of issue 8 beside the figures they apply to.
@@ -20,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,6 +164,28 @@ def table(figures: dict[str, Any]) -> str:
                 "recall ≥ 0.93, forbidden ≤ 0.02, AI ≥ 0.97, cost < 0.3",
             )
         )
+    sc = figures.get("scale")
+    if sc:
+        load = ", ".join(str(x) for x in sc["load"])
+        rows.append(
+            (
+                f"Scale-out: 2 workers / 1 worker, each pinned to a core ({sc['pages']} pages, "
+                f"{sc['hosts']} hosts; load average {load})",
+                f"{sc['ratio']:.2f} ({sc['w2_pages_per_s']:.1f} vs {sc['w1_pages_per_s']:.1f} "
+                f"pages/s; per CPU-second {sc['w2_pages_per_cpu_s']:.1f} vs "
+                f"{sc['w1_pages_per_cpu_s']:.1f})",
+                f"≥ 1.7: {verdict(sc['ratio'] >= 1.7)}",
+            )
+        )
+        rows.append(
+            (
+                "Scale-out: the single writer (aitrack ingest)",
+                f"{sc['ingest_articles_per_s']:.0f} articles/s "
+                f"({sc['ingest_articles_per_cpu_s']:.0f} per CPU-second); exactly once: "
+                f"{sc['exactly_once']}",
+                f"≥ 500: {verdict(sc['ingest_articles_per_s'] >= 500)}",
+            )
+        )
     lines = ["| measure | figure | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
@@ -190,6 +215,11 @@ def main() -> int:
         else:
             print("no ../shared/eval: extraction quality skipped", file=sys.stderr)
         figures["tagging"], seconds["tagging"] = run_part("tagging.py", out / "g.json")
+        if shutil.which("redis-server") and shutil.which("taskset"):
+            scale_args = ["--pages", "200", "--rounds", "1"] if args.quick else []
+            figures["scale"], seconds["scale"] = run_part("scale.py", out / "s.json", *scale_args)
+        else:
+            print("no redis-server or taskset: the scale-out bench skipped", file=sys.stderr)
     figures["seconds"] = seconds | {"total": time.perf_counter() - started}
     print(f"\nmachine: {figures['machine']}")
     print(

@@ -15,7 +15,7 @@ from crawlers.politeness import HostLimiter
 from crawlers.shared_politeness import SharedHostLimiter
 from crawlers.shared_state import SharedCrawlState
 from pipelines.offload import WorkerPool, worker_count
-from pipelines.stream import StreamWriter
+from pipelines.stream import StreamWriter, run_number
 from pipelines.writer import Writer
 
 # Seconds the writer may take to drain and commit when a run ends normally.
@@ -61,7 +61,9 @@ class RunContext:
             db_path="",
             run_id=None,
             pool=WorkerPool(worker_count(settings.get("AITRACK_WORKERS"))),
-            writer=StreamWriter(client, settings.getint("AITRACK_STREAM_BACKLOG", 20000)),
+            writer=StreamWriter(
+                client, settings.getint("AITRACK_STREAM_BACKLOG", 20000), run_number(client)
+            ),
             # A slot outlives the longest download, so a killed worker's slots come free.
             hosts=SharedHostLimiter(
                 client, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 4), 2 * timeout + 30

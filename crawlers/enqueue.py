@@ -15,7 +15,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawlers.spiders import SPIDERS
-from pipelines.stream import RUN, RUN_SOURCES, source_keys
+from pipelines.stream import RUN, RUN_SEQ, RUN_SOURCES, source_keys
 
 
 def enqueue(client: Any, sources: list[Any]) -> dict[str, int]:
@@ -29,7 +29,8 @@ def enqueue(client: Any, sources: list[Any]) -> dict[str, int]:
         pipe.delete(*source_keys(source.slug).values())
     if active:
         pipe.sadd(RUN_SOURCES, *[s.slug for s in active])
-    pipe.hset(RUN, mapping={"seeded_at": time.time(), "sources": len(active)})
+    seq = int(client.incr(RUN_SEQ))  # the run's number: its row in crawl_runs (ingest)
+    pipe.hset(RUN, mapping={"seq": seq, "seeded_at": time.time(), "sources": len(active)})
     for source in active:
         spider = SPIDERS[source.kind](source=source)
         keys = source_keys(source.slug)

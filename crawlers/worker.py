@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -33,6 +34,7 @@ from crawlers.runner import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SOME_FAILED,
+    MAX_FAILURES_KEPT,
     SourceResult,
     _crawl_all,
     collect_result,
@@ -41,7 +43,7 @@ from crawlers.shared_state import save_shared_index_validators
 from crawlers.sources import Source
 from crawlers.spiders.base import BAD_LINK
 from pipelines.redaction import redact_logs
-from pipelines.stream import connect
+from pipelines.stream import STREAM, connect, encode_report
 
 log = logging.getLogger("aitrack")
 
@@ -96,6 +98,10 @@ def run_worker(
     with stop_on_signals(process, context):
         _crawl_all(process, context, active, crawlers, progress=False)
     results = [collect_result(source, crawler) for source, crawler in crawlers]
+    if context.interrupted:
+        for r in results:
+            if r.error and r.error.startswith("spider closed: shutdown"):
+                r.ok, r.error = True, None  # stopped on request: its leases come back
     for (_, crawler), result in zip(crawlers, results, strict=True):
         complete = all(f["kind"] == BAD_LINK for f in result.failures)
         if result.ok and complete and not context.interrupted:
@@ -107,11 +113,31 @@ def run_worker(
     else:
         status = "ok" if all(r.ok for r in results) else "partial"
     report = WorkerReport(status, results, time.monotonic() - started)
+    sources_report: dict[str, dict[str, Any]] = {}
     for (_, crawler), result in zip(crawlers, results, strict=True):
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        report.queued += stats.get("aitrack/articles_queued", 0)
+        queued = stats.get("aitrack/articles_queued", 0)
+        report.queued += queued
         for kind, count in result.errors.items():
             report.errors[kind] = report.errors.get(kind, 0) + count
+        sources_report[result.slug] = {
+            "ok": result.ok,
+            "error": result.error,
+            "pages": result.pages,
+            "not_modified": result.not_modified,
+            "skipped": result.skipped,
+            "links": result.links,
+            "bodies": result.bodies,
+            "queued": queued,
+            "errors": result.errors,
+            "failures": result.failures[:MAX_FAILURES_KEPT],
+            "time_ms": result.time_ms,
+        }
+    # The run's row and the sources' health are kept by ingest (pipelines/ingest_runs.py).
+    client.xadd(
+        STREAM,
+        encode_report(context.writer.run, f"{socket.gethostname()}:{os.getpid()}", sources_report),
+    )
     client.close()
     return report
 

@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest_runs import RunBook
 from pipelines.store import open_db
 from pipelines.stream import (
     GROUP,
     RUN_SOURCES,
     STORED,
     STREAM,
-    decode_article,
+    decode_entry,
     source_keys,
     stored_facts,
 )
@@ -98,6 +99,7 @@ class Ingest:
         self.batch_size = max(1, batch_size)
         self.db = open_db(db_path, busy_timeout)
         self.writer = BatchWriter(self.db, self.batch_size)
+        self.runs = RunBook(self.db)
         self.report = IngestReport()
         ensure_group(client)
 
@@ -122,6 +124,8 @@ class Ingest:
                 done = until_done and frontier_done(self.client)
                 if self._drain(">", block_ms=block_ms) == 0:
                     if done and self._backlog() == 0:
+                        with self.db.conn:
+                            self.runs.finish_open()  # the run is crawled and stored
                         break
                     self._take_over()
         finally:
@@ -172,16 +176,21 @@ class Ingest:
         def done(entry_id: bytes, written: Written) -> None:  # when its batch commits
             (lost.append(entry_id) if written.error else committed.append((entry_id, written)))
 
+        reports: list[tuple[bytes, int, Any]] = []
+        committed_reports: list[bytes] = []
         for entry_id, fields in entries:
             try:
-                kind, item = decode_article(fields)
+                kind, run, item = decode_entry(fields)
             except Exception as exc:  # not ours, or from another version: say which
                 log.error("stream entry %s skipped: %s", entry_id.decode(), exc)
                 failed.append(entry_id)
                 continue
+            if kind == "report":
+                reports.append((entry_id, run, item))
+                continue
             try:
                 store = self.writer.touch if kind == "touch" else self.writer.store
-                written = store(item, None)
+                written = store(item, self.runs.row(run) if run else None)
             except Exception as exc:
                 log.error("%s not stored: %s", item.url, exc)
                 if self.db.conn.in_transaction:
@@ -191,7 +200,12 @@ class Ingest:
             self.writer.add(written, lambda w, i=entry_id: done(i, w))
         self.writer.flush()
         self._share(committed)
-        ids = [i for i, _ in committed] + failed
+        for entry_id, run, (worker, sources) in reports:
+            if run:
+                with self.db.conn:  # its own transaction: committed before the XACK
+                    self.runs.report(run, worker, sources)
+            committed_reports.append(entry_id)
+        ids = [i for i, _ in committed] + failed + committed_reports
         if ids:
             pipe = self.client.pipeline(transaction=True)
             pipe.xack(STREAM, GROUP, *ids)

@@ -27,6 +27,7 @@ STORED = PREFIX + "stored"  # article id -> what the store knows (fetch or skip,
 INDEX_VALIDATORS = PREFIX + "index_validators"  # index URL -> [etag, last_modified]
 RUN = PREFIX + "run"  # the current run: when it was seeded, by whom
 RUN_SOURCES = PREFIX + "run:sources"  # the slugs the current run seeded
+RUN_SEQ = PREFIX + "run:seq"  # the number of the latest run (`aitrack enqueue` adds one)
 
 
 class FrontierError(ValueError):
@@ -45,14 +46,23 @@ def source_keys(slug: str) -> dict[str, str]:
     }
 
 
+def shown(url: str) -> str:
+    """The URL as messages may show it: a password in it (redis://:SECRET@host) is not."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{netloc}").geturl()
+
+
 def check_url(url: str) -> str:
     """The URL if it names a Redis server (redis://HOST:PORT/DB); FrontierError otherwise."""
     parts = urlsplit(url)
     if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
-        raise FrontierError(f"--frontier {url!r}: expected redis://HOST:PORT/DB")
+        raise FrontierError(f"--frontier {shown(url)}: expected redis://HOST:PORT/DB")
     db = parts.path.strip("/")
     if parts.scheme != "unix" and db and not db.isdigit():
-        raise FrontierError(f"--frontier {url!r}: the database must be a number, e.g. /0")
+        raise FrontierError(f"--frontier {shown(url)}: the database must be a number, e.g. /0")
     return url
 
 
@@ -65,26 +75,51 @@ def connect(url: str) -> Any:
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise FrontierError(f"cannot reach the frontier at {url}: {exc}") from None
+        raise FrontierError(f"cannot reach the frontier at {shown(url)}: {exc}") from None
     return client
 
 
-def encode_article(item: Article, kind: str) -> dict[str, bytes]:
+def encode_article(item: Article, kind: str, run: int = 0) -> dict[bytes, bytes]:
     """A stream entry for an article to store ("store") or to mark seen ("touch")."""
-    return {b"kind": kind.encode(), b"article": pickle.dumps(replace(item, html=""))}
+    return {
+        b"kind": kind.encode(),
+        b"run": str(run).encode(),
+        b"article": pickle.dumps(replace(item, html="")),
+    }
 
 
-def decode_article(fields: dict[bytes, bytes]) -> tuple[str, Article]:
+def encode_report(run: int, worker: str, sources: dict[str, Any]) -> dict[bytes, bytes]:
+    """A stream entry for a worker's report of its run (pipelines/ingest_runs.py)."""
+    return {
+        b"kind": b"report",
+        b"run": str(run).encode(),
+        b"worker": worker.encode(),
+        b"report": json.dumps(sources, ensure_ascii=False, default=str).encode(),
+    }
+
+
+def decode_entry(fields: dict[bytes, bytes]) -> tuple[str, int, Any]:
+    """(kind, run, payload): the Article to store or touch, or (worker, sources)."""
+    kind, run = fields[b"kind"].decode(), int(fields.get(b"run", b"0"))
+    if kind == "report":
+        return kind, run, (fields[b"worker"].decode(), json.loads(fields[b"report"]))
+    if kind not in ("store", "touch"):
+        raise ValueError(f"unknown entry kind {kind!r}")
     item = pickle.loads(fields[b"article"])
     if not isinstance(item, Article):
         raise ValueError(f"not an article: {type(item).__name__}")
-    return fields[b"kind"].decode(), item
+    return kind, run, item
 
 
 def stored_facts(row: tuple[Any, ...]) -> str:
     """What a worker needs to decide fetch or skip, and to send a conditional GET:
     last_seen_at, published_at, updated_at, etag, last_modified (crawlers.state.Stored)."""
     return json.dumps(list(row))
+
+
+def run_number(client: Any) -> int:
+    """The number of the run `aitrack enqueue` started last (0: none yet)."""
+    return int(client.hget(RUN, "seq") or 0)
 
 
 class StreamWriter:
@@ -96,8 +131,9 @@ class StreamWriter:
     ingest has not acknowledged: back-pressure, as with the local writer's full queue.
     """
 
-    def __init__(self, client: Any, max_backlog: int = 20000) -> None:
+    def __init__(self, client: Any, max_backlog: int = 20000, run: int = 0) -> None:
         self.client = client
+        self.run = run  # the run `aitrack enqueue` numbered, read when the worker started
         self.max_backlog = max(1, max_backlog)
         self._room = 0  # entries we may add before asking the stream's length again
 
@@ -116,7 +152,7 @@ class StreamWriter:
             if self._room <= 0:
                 return False
             self._room = min(self._room, 100)  # look again every 100 entries
-        self.client.xadd(STREAM, encode_article(item, kind))
+        self.client.xadd(STREAM, encode_article(item, kind, self.run))
         self._room -= 1
         report(Written(item, "queued"))
         return True

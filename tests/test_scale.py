@@ -148,6 +148,28 @@ def test_two_workers_and_one_ingest_store_every_page_once(
     # Both workers took part: each put articles on the stream.
     queued = [int(re.search(r"(\d+) articles to ingest", s).group(1)) for s in said]
     assert all(queued) and sum(queued) >= len(urls), said
+    # One run row from both workers' reports, and each source's health recorded once.
+    pages = sum(int(re.search(r"(\d+) pages", s).group(1)) for s in said)
+    run = assert_one_run(tmp_path / "a.db", len(urls))
+    assert run["pages_fetched"] == pages
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        health = db.execute(
+            "select count(*) from sources where last_success_at is not null "
+            "and consecutive_failures = 0 and last_run_at is not null"
+        ).fetchone()[0]
+    assert health == HOSTS
+
+
+def assert_one_run(db_path: Path, new: int) -> dict:
+    with sqlite3.connect(db_path) as db:
+        db.row_factory = sqlite3.Row
+        runs = [dict(r) for r in db.execute("select * from crawl_runs")]
+    assert len(runs) == 1, runs
+    run = runs[0]
+    assert run["sources_file"].startswith("frontier run ")
+    assert run["status"] == "ok" and run["finished_at"]
+    assert (run["articles_new"], run["articles_updated"]) == (new, 0)
+    return run
 
 
 def test_a_killed_worker_loses_nothing(
@@ -205,6 +227,7 @@ def test_a_killed_ingest_resumes_and_stores_nothing_twice(
     finish(ingest(redis_url, sources, db, "--until-done"))
     assert_exactly_once(db, urls)
     assert _snapshot(db) == before
+    assert_one_run(db, len(urls))  # the worker's report, delivered twice, counted once
     client.close()
 
 
@@ -229,14 +252,15 @@ def _snapshot(db: Path) -> list[tuple]:
 def test_a_frontier_that_is_not_there_is_one_line(tmp_path: Path) -> None:
     sources = write_sources(tmp_path / "s.yaml", ["http://127.0.0.1:9"], 1)
     for args in (
-        ("crawl", "--frontier", "redis://127.0.0.1:9/0", "--sources", str(sources)),
+        ("crawl", "--frontier", "redis://:s3cret@127.0.0.1:9/0", "--sources", str(sources)),
         ("enqueue", "--frontier", "http://127.0.0.1:9/", "--sources", str(sources)),
     ):
         result = aitrack(*args)
         assert result.returncode == 2
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert "--frontier" in result.stderr or "frontier" in result.stderr
+        assert "frontier" in result.stderr
+        assert "s3cret" not in result.stderr  # a password in the URL is never shown
 
 
 def test_the_single_machine_crawl_needs_no_redis() -> None:
