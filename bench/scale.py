@@ -10,7 +10,7 @@ order, so drift in the machine's load falls on both rows alike):
   (w2) the same with two workers, pinned to cores 0 and 1
 
 Pages/s is the articles put on the stream per second, between the first and the last
-entry (Redis stamps each stream entry with its time): a worker's start-up (imports,
+article entry (Redis stamps each stream entry with its time): a worker's start-up (imports,
 the semantic layer) is not crawl time. Each row checks that the stream holds every
 page of the site.
 
@@ -109,10 +109,14 @@ def crawl_row(url: str, sources: Path, workers: int, concurrency: int) -> dict[s
         said.append(err.strip().splitlines()[-1])
     row["wall_s"] = time.perf_counter() - started
     row["worker_cpu_s"] = children_cpu() - cpu_before
-    first, last = client.xrange(STREAM, count=1), client.xrevrange(STREAM, count=1)
-    stamp = [int(entries[0][0].split(b"-")[0]) / 1000 for entries in (first, last)]
-    row["articles"] = int(client.xlen(STREAM))
-    row["crawl_s"] = stamp[1] - stamp[0]
+    # Article entries only: each worker's report (its last entry) is not a page.
+    stamps = [
+        int(entry_id.split(b"-")[0]) / 1000
+        for entry_id, fields in client.xrange(STREAM)
+        if fields.get(b"kind") != b"report"
+    ]
+    row["articles"] = len(stamps)
+    row["crawl_s"] = stamps[-1] - stamps[0]
     row["pages_per_s"] = row["articles"] / row["crawl_s"]
     # Pages per CPU-second of the workers, start-up included: what load from others
     # does not change much, unlike pages per second.
