@@ -186,6 +186,14 @@ def table(figures: dict[str, Any]) -> str:
                 f"≥ 500: {verdict(sc['ingest_articles_per_s'] >= 500)}",
             )
         )
+        if sc.get("faults"):
+            rows.append(
+                (
+                    "Scale-out: a worker and then the ingest killed with SIGKILL, restarted",
+                    f"every page exactly once: {sc['faults']['exactly_once']}",
+                    f"exactly once: {verdict(sc['faults']['exactly_once'])}",
+                )
+            )
     lines = ["| measure | figure | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)

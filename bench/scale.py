@@ -14,6 +14,11 @@ article entry (Redis stamps each stream entry with its time): a worker's start-u
 the semantic layer) is not crawl time. Each row checks that the stream holds every
 page of the site.
 
+  (f)  once, after the rounds: two pinned workers, one killed with SIGKILL when a third
+       of the pages are on the stream and started again; then `aitrack ingest` killed
+       with SIGKILL when a third are stored and started again: every page must be
+       stored exactly once (no revision, one finder row each)
+
   (i)  `aitrack ingest`'s work on the last row's stream, into a new SQLite file: the
        entries read, stored through the BatchWriter, committed and acknowledged, per
        second of wall time (in this process, Pipelines' own Ingest class), after which
@@ -157,6 +162,75 @@ def ingest_row(url: str, sources_file: Path, db_path: Path, expected: set[str]) 
     return row
 
 
+def faults_row(url: str, sources: Path, db_path: Path, expected: set[str]) -> dict[str, Any]:
+    """The acceptance's faults on the full bench site: two pinned workers, one killed with
+    SIGKILL mid-crawl and started again; then an ingest killed with SIGKILL part way and
+    started again. Every page must then be stored exactly once."""
+    client = connect(url)
+    client.delete(STREAM, STORED, INDEX_VALIDATORS)
+    subprocess.run(
+        [*AITRACK, "enqueue", "--frontier", url, "--sources", str(sources)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    # Leases of 5 s: the killed worker's requests come back soon.
+    settings = ["-s", "AITRACK_WORKERS=0", "-s", "AITRACK_LEASE_SECONDS=5", *FAST]
+
+    def worker(core: int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            ["taskset", "-c", str(core), *AITRACK, "crawl", "--frontier", url]
+            + ["--sources", str(sources), *settings],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    row: dict[str, Any] = {"load_before": load()}
+    workers = [worker(0), worker(1)]
+    wait_until(lambda: client.xlen(STREAM) >= len(expected) // 3)
+    row["worker_killed_at"] = int(client.xlen(STREAM))
+    workers[0].kill()
+    workers[0].wait()
+    workers[0] = worker(0)
+    for process in workers:
+        process.wait(timeout=1800)
+    ingest = [*AITRACK, "ingest", "--frontier", url, "--sources", str(sources)]
+    ingest += ["--db", str(db_path), "--batch", "50"]
+    first = subprocess.Popen(ingest, cwd=ROOT, stderr=subprocess.DEVNULL)
+    wait_until(lambda: stored_count(db_path) >= len(expected) // 3)
+    first.kill()
+    first.wait()
+    row["ingest_killed_at"] = stored_count(db_path)
+    subprocess.run([*ingest, "--until-done"], cwd=ROOT, check=True, capture_output=True)
+    with sqlite3.connect(db_path) as conn:
+        urls = [r[0] for r in conn.execute("select url from articles")]
+        revisions = conn.execute("select count(*) from article_revisions").fetchone()[0]
+        finders = conn.execute("select count(*) from article_sources").fetchone()[0]
+    row["exactly_once"] = (
+        sorted(urls) == sorted(expected) and revisions == 0 and finders == len(expected)
+    )
+    row["load_after"] = load()
+    client.close()
+    return row
+
+
+def wait_until(condition: Any, timeout: float = 1800) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("timed out")
+        time.sleep(0.05)
+
+
+def stored_count(db_path: Path) -> int:
+    try:
+        with sqlite3.connect(db_path, timeout=5) as conn:
+            return conn.execute("select count(*) from articles").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=1000)
@@ -164,6 +238,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8, help="requests per source")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--no-faults", dest="faults", action="store_false", help="skip the SIGKILL row"
+    )
     args = parser.parse_args()
     if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
         print("bench/scale.py needs taskset and two cores", file=sys.stderr)
@@ -190,6 +267,9 @@ def main() -> int:
             # The stream of this round's last row, stored into a new file.
             ingests.append(ingest_row(url, sources, tmp / f"round{n}.db", expected))
             print(f"ingest round {n + 1}: {json.dumps(ingests[-1])}", flush=True)
+        faults = faults_row(url, sources, tmp / "faults.db", expected) if args.faults else None
+        if faults:
+            print(f"faults: {json.dumps(faults)}", flush=True)
     finally:
         stop_hosts(sites)
         stop_redis(redis)
@@ -212,6 +292,7 @@ def main() -> int:
         "ingest_articles_per_cpu_s": ingest_cpu,
         "load": [r["load_before"] for k in ("w1", "w2") for r in rows[k]],
         "exactly_once": all(r["exactly_once"] for r in ingests),
+        "faults": faults,
         "rows": rows,
         "ingests": ingests,
     }
@@ -220,6 +301,11 @@ def main() -> int:
         f"(target >= {TARGET_RATIO}); ingest {rate:.0f} articles/s (target >= "
         f"{TARGET_INGEST:.0f}); exactly once: {figures['exactly_once']}; load average "
         + ", ".join(str(x) for x in figures["load"])
+        + (
+            f"\nSIGKILLed worker and ingest: exactly once: {faults['exactly_once']}"
+            if faults
+            else ""
+        )
         + f"\nper CPU-second: 1 worker {cpu1:.1f} pages, 2 workers {cpu2:.1f} pages; "
         f"ingest {ingest_cpu:.0f} articles"
     )
