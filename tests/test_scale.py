@@ -14,8 +14,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -31,6 +33,7 @@ from bench.scale_harness import (
     write_sources,
 )
 from pipelines.stream import STREAM, connect, source_keys
+from tests.httpbase import QuietHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 AITRACK = [sys.executable, "-m", "crawlers.cli"]
@@ -158,6 +161,11 @@ def test_two_workers_and_one_ingest_store_every_page_once(
             "and consecutive_failures = 0 and last_run_at is not null"
         ).fetchone()[0]
     assert health == HOSTS
+    # The next run is incremental without a database on the workers: the validators
+    # ingest and the workers shared through Redis make the sitemaps answer 304.
+    assert aitrack("enqueue", "--frontier", redis_url, "--sources", str(sources)).returncode == 0
+    again = finish(worker(redis_url, sources))
+    assert " 0 articles to ingest" in again, again
 
 
 def assert_one_run(db_path: Path, new: int) -> dict:
@@ -271,3 +279,76 @@ def test_the_single_machine_crawl_needs_no_redis() -> None:
     assert settings.get("AITRACK_FRONTIER") is None
     assert "scrapy_redis" not in str(settings.get("SCHEDULER"))
     assert "frontier" not in str(settings.get("SCHEDULER"))
+
+
+class SlowHost(QuietHandler):
+    """A host whose article pages take 0.15 s, counting how many are in flight at once."""
+
+    pages = 12
+    lock = threading.Lock()
+    in_flight = 0
+    most = 0
+    served = 0
+
+    def do_GET(self) -> None:
+        cls = type(self)
+        if self.path == "/robots.txt":
+            self.send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+            return
+        if self.path == "/sitemap.xml":
+            base = f"http://{self.headers['Host']}"
+            locs = "".join(f"<url><loc>{base}/a/{n}.html</loc></url>" for n in range(cls.pages))
+            body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+            self.send(200, body.encode(), "application/xml")
+            return
+        with cls.lock:
+            cls.in_flight += 1
+            cls.most = max(cls.most, cls.in_flight)
+        time.sleep(0.15)
+        with cls.lock:
+            cls.in_flight -= 1
+            cls.served += 1
+        number = self.path.rsplit("/", 1)[-1].split(".")[0]
+        self.send(200, article_page(number).encode())
+
+
+def article_page(number: str) -> str:
+    """An article long enough to be one, different for each number."""
+    paragraphs = "".join(
+        f"<p>Report {number}, part {n}: a county board in the bench state voted on rules for "
+        f"software that screens job applicants, after a hearing where {n + 3} residents "
+        "spoke about audits, notice to candidates and who answers for a wrong rejection. "
+        "The measure now goes to a second reading next month.</p>"
+        for n in range(6)
+    )
+    return (
+        f"<html><head><title>County vote {number}</title></head><body><article>"
+        f"<h1>County vote {number} on hiring software</h1>{paragraphs}</article></body></html>"
+    )
+
+
+def test_politeness_holds_per_host_across_workers(redis_url: str, tmp_path: Path) -> None:
+    """Two workers, one request at a time per host: the host never sees two at once,
+    though both workers fetch from it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowHost)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        sources = write_sources(tmp_path / "s.yaml", [base], SlowHost.pages)
+        assert (
+            aitrack("enqueue", "--frontier", redis_url, "--sources", str(sources)).returncode == 0
+        )
+        polite = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", *WORKER]
+        workers = [
+            start("crawl", "--frontier", redis_url, "--sources", str(sources), *polite)
+            for _ in range(2)
+        ]
+        said = [finish(w) for w in workers]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert SlowHost.served == SlowHost.pages
+    queued = [int(re.search(r"(\d+) articles to ingest", s).group(1)) for s in said]
+    assert all(queued), said  # both workers fetched articles from the host
+    assert SlowHost.most == 1
