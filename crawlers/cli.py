@@ -291,7 +291,10 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from pipelines.ingest import publish_stored, run_ingest
+    from redis import RedisError
+
+    from pipelines.ingest import IngestError, publish_stored, run_ingest
+    from pipelines.stream import shown
 
     require_db(args.db, may_create=True)
     if args.batch < 1:
@@ -303,8 +306,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             count = publish_stored(client, args.db)
             print(f"aitrack: told the workers about {count} stored articles", file=sys.stderr)
         report = run_ingest(client, args.db, sources, args.until_done, args.batch)
-    except (sqlite3.DatabaseError, OSError) as exc:
+    except (sqlite3.DatabaseError, OSError, IngestError) as exc:
+        # What was not committed stays pending on the stream for the next ingest.
         raise CliError(f"cannot write the database {args.db}: {exc}", EXIT_FAILED) from None
+    except RedisError as exc:
+        raise CliError(f"lost the frontier {shown(args.frontier)}: {exc}", EXIT_FAILED) from None
     print(f"aitrack: {report.summary()}", file=sys.stderr)
     return 0
 

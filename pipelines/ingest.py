@@ -44,6 +44,10 @@ log = logging.getLogger("aitrack.ingest")
 CLAIM_IDLE_MS = 60_000
 
 
+class IngestError(RuntimeError):
+    """A batch that did not commit: its entries stay pending for the next ingest."""
+
+
 @dataclass
 class IngestReport:
     stored: int = 0  # entries acknowledged
@@ -217,7 +221,7 @@ class Ingest:
             self.report.outcomes[written.outcome] = self.report.outcomes.get(written.outcome, 0) + 1
         if lost:
             # The commit failed: those entries stay pending, to be read again.
-            raise RuntimeError(f"a batch of {len(lost)} did not commit; it stays on the stream")
+            raise IngestError(f"a batch of {len(lost)} did not commit; it stays on the stream")
 
     def _share(self, committed: list[tuple[bytes, Written]]) -> None:
         """Publish what the store now knows of these articles to the workers."""

@@ -262,6 +262,8 @@ def test_a_frontier_that_is_not_there_is_one_line(tmp_path: Path) -> None:
     for args in (
         ("crawl", "--frontier", "redis://:s3cret@127.0.0.1:9/0", "--sources", str(sources)),
         ("enqueue", "--frontier", "http://127.0.0.1:9/", "--sources", str(sources)),
+        ("ingest", "--frontier", "redis://127.0.0.1:9/0", "--db", str(tmp_path / "a.db"))
+        + ("--sources", str(sources)),
     ):
         result = aitrack(*args)
         assert result.returncode == 2
