@@ -35,6 +35,7 @@ from pipelines.stream import PREFIX, source_keys
 
 log = logging.getLogger("aitrack.frontier")
 IDLE_POLL_SECONDS = 0.25  # how soon an idle worker looks at its source's queue again
+MAX_IDLE_POLL_SECONDS = 4.0  # and at most this long, waiting on the other workers
 LEASE = "aitrack_lease"  # the request's meta key: its lease id while a worker holds it
 
 # KEYS: requests, inflight, leased. ARGV: lease seconds. The lowest-score request moves
@@ -190,8 +191,25 @@ class FrontierScheduler(Scheduler):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> FrontierScheduler:
-        instance = super().from_crawler(crawler)
+        context = getattr(crawler, "aitrack", None)
+        if context is None or context.frontier is None:
+            instance = super().from_crawler(crawler)  # scrapy-redis's own connection
+        else:
+            # The worker's one client (crawlers/worker.py), not a connection per source:
+            # with a crawler per source, a catalogue of thousands would open thousands
+            # of connections per worker. All of them are used from the reactor's thread.
+            settings = crawler.settings
+            instance = cls(
+                server=context.frontier,
+                persist=True,
+                queue_key=settings.get("SCHEDULER_QUEUE_KEY"),
+                queue_cls=settings.get("SCHEDULER_QUEUE_CLASS"),
+                dupefilter_key=settings.get("SCHEDULER_DUPEFILTER_KEY"),
+                dupefilter_cls=settings.get("DUPEFILTER_CLASS"),
+            )
+            instance.stats = crawler.stats
         instance.crawler = crawler
+        instance.idle_polls = 0
         return instance
 
     def open(self, spider: Any) -> None:
@@ -224,6 +242,12 @@ class FrontierScheduler(Scheduler):
         except Exception as exc:  # Redis away for a moment: the next tick tries again
             log.warning("frontier: renewing leases failed: %s", exc)
 
+    def next_request(self) -> Request | None:
+        request = super().next_request()
+        if request is not None:
+            self.idle_polls = 0  # work again: look again soon when it runs out
+        return request
+
     def enqueue_request(self, request: Request) -> bool:
         lease = request.meta.get(LEASE)
         queued = super().enqueue_request(request)
@@ -240,7 +264,11 @@ class FrontierScheduler(Scheduler):
             # sit out while another one fills the queue. Look again soon.
             from twisted.internet import reactor
 
-            reactor.callLater(IDLE_POLL_SECONDS, self._wake)
+            # Sooner at first, then less often: a worker with thousands of sources
+            # must not ask about each of them four times a second.
+            pause = min(IDLE_POLL_SECONDS * 2 ** min(self.idle_polls, 5), MAX_IDLE_POLL_SECONDS)
+            self.idle_polls += 1
+            reactor.callLater(pause, self._wake)
             raise DontCloseSpider("other workers still have requests of this source")
 
     def _wake(self) -> None:
