@@ -354,3 +354,35 @@ def test_politeness_holds_per_host_across_workers(redis_url: str, tmp_path: Path
     queued = [int(re.search(r"(\d+) articles to ingest", s).group(1)) for s in said]
     assert all(queued), said  # both workers fetched articles from the host
     assert SlowHost.most == 1
+
+
+def test_a_run_row_merges_worker_reports_once_and_closes_when_the_next_run_starts(
+    tmp_path: Path,
+) -> None:
+    """pipelines/ingest_runs.py on a real SQLite file: a report delivered twice counts
+    once, a source that failed on one worker failed, and run 1 is finished (with its
+    sources' health) by the first entry of run 2."""
+    from pipelines.ingest_runs import RunBook
+    from pipelines.store import open_db
+
+    db = open_db(tmp_path / "a.db")
+    db["sources"].insert_all([{"slug": "one", "name": "One"}, {"slug": "two", "name": "Two"}])
+    book = RunBook(db)
+    ok = {"ok": True, "pages": 5, "links": 4, "errors": {}}
+    broken = {"ok": False, "error": "index failed (http_500): HTTP 500", "pages": 1}
+    broken["errors"] = {"http_500": 1}
+    with db.conn:
+        book.report(1, "a:1", {"one": ok, "two": ok})
+        book.report(1, "b:2", {"one": ok, "two": broken})
+        book.report(1, "b:2", {"one": ok, "two": broken})  # delivered again
+    run = db["crawl_runs"].get(1)
+    assert run["pages_fetched"] == 5 + 5 + 5 + 1 and run["status"] == "running"
+    with db.conn:
+        second = book.row(2)
+    assert second != 1
+    first = db["crawl_runs"].get(1)
+    assert first["status"] == "partial" and first["errors"] == 1
+    assert db["sources"].get("two")["consecutive_failures"] == 1
+    assert db["sources"].get("one")["consecutive_failures"] == 0
+    assert db["sources"].get("one")["last_success_at"]
+    db.close()
