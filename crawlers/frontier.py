@@ -258,6 +258,17 @@ class FrontierScheduler(Scheduler):
         return queued
 
     def _idle(self, spider: Any = None) -> None:
+        if self.leases.held:
+            # Idle: nothing of this source is downloading or in the item pipelines, so
+            # a lease still held belongs to a request finished by a path that did not
+            # release it. Renewed for ever, it would keep every worker waiting.
+            log.warning(
+                "%s: %d leases left after their requests ended; released",
+                self.spider.name,
+                len(self.leases.held),
+            )
+            for lease in list(self.leases.held):
+                self.leases.release(lease)
         self.leases.reclaim()
         if self.leases.pending():
             # Scrapy asks an idle spider again only at its 5 s heartbeat: a worker would
