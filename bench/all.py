@@ -173,7 +173,8 @@ def table(figures: dict[str, Any]) -> str:
                 f"{sc['hosts']} hosts; load average {load})",
                 f"{sc['ratio']:.2f} ({sc['w2_pages_per_s']:.1f} vs {sc['w1_pages_per_s']:.1f} "
                 f"pages/s; per CPU-second {sc['w2_pages_per_cpu_s']:.1f} vs "
-                f"{sc['w1_pages_per_cpu_s']:.1f})",
+                f"{sc['w1_pages_per_cpu_s']:.1f}; projected on idle cores "
+                f"{sc['projected_ratio']:.2f})",
                 f"≥ 1.7: {verdict(sc['ratio'] >= 1.7)}",
             )
         )
