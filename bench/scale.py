@@ -71,6 +71,13 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def machine_busy() -> float:
+    """CPU seconds every core has spent busy since boot (Linux /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def children_cpu() -> float:
     """CPU seconds (user + system) of this process's ended children so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -111,7 +118,7 @@ def crawl_row(url: str, sources: Path, workers: int, concurrency: int) -> dict[s
     settings += ["-s", f"CONCURRENT_REQUESTS={concurrency}"]
     settings += ["-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}"]
     row: dict[str, Any] = {"workers": workers, "load_before": load()}
-    cpu_before = children_cpu()
+    cpu_before, busy_before = children_cpu(), machine_busy()
     started = time.perf_counter()
     processes = [
         subprocess.Popen(
@@ -132,6 +139,10 @@ def crawl_row(url: str, sources: Path, workers: int, concurrency: int) -> dict[s
         said.append(err.strip().splitlines()[-1])
     row["wall_s"] = time.perf_counter() - started
     row["worker_cpu_s"] = children_cpu() - cpu_before
+    # What the rest of the machine took meanwhile (other people's work, and our site
+    # servers and Redis), in cores: the load average lags; this is the row's own.
+    others = machine_busy() - busy_before - row["worker_cpu_s"]
+    row["other_cores"] = round(others / row["wall_s"], 2)
     # Article entries only: each worker's report (its last entry) is not a page.
     stamps = [
         int(entry_id.split(b"-")[0]) / 1000
@@ -333,6 +344,8 @@ def main() -> int:
         f"(target >= {TARGET_RATIO}); ingest {rate:.0f} articles/s (target >= "
         f"{TARGET_INGEST:.0f}); exactly once: {figures['exactly_once']}; load average "
         + ", ".join(str(x) for x in figures["load"])
+        + "; cores taken by everything else during the rows: "
+        + ", ".join(str(r["other_cores"]) for k in ("w1", "w2") for r in rows[k])
         + (
             f"\nSIGKILLed worker and ingest: exactly once: {faults['exactly_once']}"
             if faults
