@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from crawlers.frontier import encode_request
 from crawlers.spiders import SPIDERS
 from pipelines.stream import RUN, RUN_SEQ, RUN_SOURCES, source_keys
 
@@ -40,7 +40,7 @@ def enqueue(client: Any, sources: list[Any]) -> dict[str, int]:
             request = spider.index_request(source.request_url(template))
             urls.append(request.url)
             pipe.sadd(keys["dupefilter"], df.request_fingerprint(request))
-            data = picklecompat.dumps(request.to_dict(spider=spider))
+            data = encode_request(request, spider)  # no key from the environment in Redis
             pipe.zadd(keys["requests"], {data: -request.priority})
         queued[source.slug] = len(urls)
     pipe.execute()

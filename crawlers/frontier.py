@@ -31,6 +31,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from pipelines.redaction import expand
 from pipelines.stream import PREFIX, source_keys
 
 log = logging.getLogger("aitrack.frontier")
@@ -164,10 +165,52 @@ class Leases:
             self.release(lease)
 
 
+def encode_request(request: Request, spider: Any) -> bytes:
+    """A request as the queue keeps it: scrapy-redis's pickled dict, with the source's
+    keys (`${NAME}` values from the environment) taken out of its URL and headers.
+    Redis is storage: a key goes back in only in the worker that pops the request."""
+    from scrapy_redis import picklecompat
+
+    data = request.to_dict(spider=spider)
+    redact = getattr(spider, "redact", None)
+    if redact:
+        data["url"] = redact(data["url"])
+        data["headers"] = _headers(data.get("headers") or {}, redact)
+    return picklecompat.dumps(data)
+
+
+def decode_request(encoded: bytes, spider: Any) -> Request:
+    """A queued request with the source's keys put back (see encode_request)."""
+    from scrapy.utils.request import request_from_dict
+    from scrapy_redis import picklecompat
+
+    data = picklecompat.loads(encoded)
+    secrets = getattr(getattr(spider, "source", None), "secrets", None)
+    if secrets:
+        # Before the Request is made: it would escape the braces of `${NAME}`.
+        data["url"] = expand(data["url"], secrets)
+        data["headers"] = _headers(data.get("headers") or {}, lambda v: expand(v, secrets))
+    return request_from_dict(data, spider=spider)
+
+
+def _headers(headers: dict[Any, Any], change: Any) -> dict[Any, list[bytes]]:
+    return {
+        name: [change(value.decode("latin-1")).encode("latin-1") for value in values]
+        for name, values in headers.items()
+    }
+
+
 class LeasedQueue(PriorityQueue):
-    """scrapy-redis's priority queue whose pop takes a lease (POP_LUA)."""
+    """scrapy-redis's priority queue whose pop takes a lease (POP_LUA), and which keeps
+    no key from the environment in Redis."""
 
     leases: Leases | None = None  # set by FrontierScheduler.open
+
+    def _encode_request(self, request: Request) -> bytes:
+        return encode_request(request, self.spider)
+
+    def _decode_request(self, encoded: bytes) -> Request:
+        return decode_request(encoded, self.spider)
 
     def pop(self, timeout: int = 0) -> Request | None:
         assert self.leases is not None

@@ -9,6 +9,7 @@ pages are read from the site's own sitemaps, not from anything the crawl reports
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sqlite3
@@ -386,3 +387,89 @@ def test_a_run_row_merges_worker_reports_once_and_closes_when_the_next_run_start
     assert db["sources"].get("one")["consecutive_failures"] == 0
     assert db["sources"].get("one")["last_success_at"]
     db.close()
+
+
+class KeyedHost(QuietHandler):
+    """A host whose sitemap answers only with the right key in its query string."""
+
+    key = ""
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            self.send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+        elif self.path == f"/sitemap.xml?api_key={type(self).key}":
+            base = f"http://{self.headers['Host']}"
+            locs = "".join(f"<url><loc>{base}/a/{n}.html</loc></url>" for n in range(3))
+            body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+            self.send(200, body.encode(), "application/xml")
+        elif self.path.startswith("/a/"):
+            self.send(200, article_page(self.path.rsplit("/", 1)[-1].split(".")[0]).encode())
+        else:
+            self.send(403, b"no key")
+
+
+def redis_contents(client: object) -> bytes:
+    """Every key and value in the Redis, as bytes."""
+    out = []
+    for key in client.scan_iter("*"):  # type: ignore[attr-defined]
+        kind = client.type(key)  # type: ignore[attr-defined]
+        out.append(key)
+        if kind == b"string":
+            out.append(client.get(key))  # type: ignore[attr-defined]
+        elif kind == b"hash":
+            out += [b for pair in client.hgetall(key).items() for b in pair]  # type: ignore[attr-defined]
+        elif kind == b"zset":
+            out += client.zrange(key, 0, -1)  # type: ignore[attr-defined]
+        elif kind == b"set":
+            out += list(client.smembers(key))  # type: ignore[attr-defined]
+        elif kind == b"stream":
+            for _, fields in client.xrange(key):  # type: ignore[attr-defined]
+                out += [b for pair in fields.items() for b in pair]
+    return b"\n".join(x for x in out if x)
+
+
+def test_a_key_from_the_environment_is_never_stored_in_redis(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """A source's `${NAME}` key is put into its requests only in the worker: the queued
+    requests keep the name, and the crawl still authenticates."""
+    KeyedHost.key = f"k3y{os.getpid()}x"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeyedHost)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {**os.environ, "AITRACK_SCALE_TEST_KEY": KeyedHost.key}
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        sources = tmp_path / "s.yaml"
+        write_sources(sources, [base], 3)
+        text = sources.read_text().replace(
+            "/sitemap.xml", "/sitemap.xml?api_key=${AITRACK_SCALE_TEST_KEY}"
+        )
+        sources.write_text(text)
+        run = [*AITRACK, "--frontier", redis_url, "--sources", str(sources)]
+        enqueued = subprocess.run(
+            [*AITRACK, "enqueue", *run[len(AITRACK) :]], cwd=ROOT, env=env, capture_output=True
+        )
+        assert enqueued.returncode == 0, enqueued.stderr
+        client = connect(redis_url)
+        assert b"AITRACK_SCALE_TEST_KEY" in redis_contents(client)  # the name, queued
+        assert KeyedHost.key.encode() not in redis_contents(client)
+        for command in (
+            ["crawl", *WORKER],
+            ["ingest", "--until-done", "--db", str(tmp_path / "a.db")],
+        ):
+            done = subprocess.run(
+                [*AITRACK, command[0], *run[len(AITRACK) :], *command[1:]],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+        assert KeyedHost.key.encode() not in redis_contents(client)
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        assert db.execute("select count(*) from articles").fetchone()[0] == 3  # it got in
