@@ -14,6 +14,7 @@ from typing import Any
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawlers.frontier import encode_request
+from crawlers.shared_politeness import DELAYS
 from crawlers.spiders import SPIDERS
 from pipelines.stream import RUN, RUN_SEQ, RUN_SOURCES, source_keys
 
@@ -25,6 +26,7 @@ def enqueue(client: Any, sources: list[Any]) -> dict[str, int]:
     queued: dict[str, int] = {}
     pipe = client.pipeline(transaction=True)
     pipe.delete(RUN_SOURCES)
+    pipe.delete(DELAYS)  # Crawl-delays and sources' pacing are set again by this run
     for source in active:
         pipe.delete(*source_keys(source.slug).values())
     if active:

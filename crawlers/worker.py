@@ -29,6 +29,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawlers.context import RunContext
 from crawlers.frontier import frontier_settings
+from crawlers.politeness import host_of
 from crawlers.runner import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -94,6 +95,12 @@ def run_worker(
     process = CrawlerProcess(settings)
     context = RunContext.open_frontier(client, settings)
     active = [s for s in sources if s.active]
+    for source in active:
+        if source.delay_seconds:
+            # A source's own pacing holds across workers too, as robots.txt's
+            # Crawl-delay does: through the shared limiter, per host of its URLs.
+            for template in source.urls:
+                context.hosts.set_delay(host_of(template), source.delay_seconds)
     crawlers: list[tuple[Source, Crawler]] = []
     with stop_on_signals(process, context):
         _crawl_all(process, context, active, crawlers, progress=False)

@@ -292,6 +292,7 @@ class SlowHost(QuietHandler):
     in_flight = 0
     most = 0
     served = 0
+    starts: list[float] = []
 
     def do_GET(self) -> None:
         cls = type(self)
@@ -307,6 +308,7 @@ class SlowHost(QuietHandler):
         with cls.lock:
             cls.in_flight += 1
             cls.most = max(cls.most, cls.in_flight)
+            cls.starts.append(time.monotonic())
         time.sleep(0.15)
         with cls.lock:
             cls.in_flight -= 1
@@ -473,3 +475,33 @@ def test_a_key_from_the_environment_is_never_stored_in_redis(
         server.server_close()
     with sqlite3.connect(tmp_path / "a.db") as db:
         assert db.execute("select count(*) from articles").fetchone()[0] == 3  # it got in
+
+
+def test_a_sources_own_pacing_holds_across_workers(redis_url: str, tmp_path: Path) -> None:
+    """`delay_seconds: 0.4` on a source: two workers together still start its requests
+    at least that far apart (the shared limiter's next-start time, not each worker's
+    own download delay)."""
+    SlowHost.starts, SlowHost.served, SlowHost.most = [], 0, 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowHost)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        sources = write_sources(tmp_path / "s.yaml", [base], SlowHost.pages)
+        text = sources.read_text().replace(
+            "    kind: sitemap\n", "    kind: sitemap\n    delay_seconds: 0.4\n"
+        )
+        sources.write_text(text)
+        assert (
+            aitrack("enqueue", "--frontier", redis_url, "--sources", str(sources)).returncode == 0
+        )
+        workers = [worker(redis_url, sources) for _ in range(2)]
+        said = [finish(w) for w in workers]
+    finally:
+        server.shutdown()
+        server.server_close()
+    queued = [int(re.search(r"(\d+) articles to ingest", s).group(1)) for s in said]
+    assert all(queued), said  # both workers fetched from the host
+    starts = sorted(SlowHost.starts)
+    assert len(starts) == SlowHost.pages
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.35, gaps
