@@ -26,7 +26,13 @@ $(CHROMIUM):
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
-system-deps: $(CHROMIUM) ## Install the Debian packages the tests need (needs root)
+# Debian's Redis for the scale-out tests (they start and stop their own redis-server).
+REDIS := /usr/bin/redis-server
+$(REDIS):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server
+
+system-deps: $(CHROMIUM) $(REDIS) ## Install the Debian packages the tests need (needs root)
 
 # curl: for running the shared scorers by hand (../shared/eval/README.md); bench/extraction.py calls them in-process.
 CURL := /usr/bin/curl

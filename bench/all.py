@@ -10,6 +10,8 @@ Runs, one after the other so that they do not share the two cores:
   bench/legal.py       legal identifier precision and recall (held-out part first)
   bench/stories.py     stories: pairwise precision/recall/F1 (held-out first), the
                        share of per-article time, lookup cost at 10k and 1M stored
+  bench/scale.py       the scaled-out crawl: 1 vs 2 pinned workers, ingest articles/s
+                       (needs redis-server and taskset; skipped without them)
 
 Then prints the table as Markdown (docs/performance.md holds the latest), with the
 acceptance targets of issue 8 beside the figures they apply to.
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -218,6 +221,37 @@ def table(figures: dict[str, Any]) -> str:
         )
     if figures.get("stories"):
         rows += stories_rows(figures["stories"])
+    sc = figures.get("scale")
+    if sc:
+        load = ", ".join(str(x) for x in sc["load"])
+        rows.append(
+            (
+                f"Scale-out: 2 workers / 1 worker, each pinned to a core ({sc['pages']} pages, "
+                f"{sc['hosts']} hosts; load average {load})",
+                f"{sc['ratio']:.2f} ({sc['w2_pages_per_s']:.1f} vs {sc['w1_pages_per_s']:.1f} "
+                f"pages/s; per CPU-second {sc['w2_pages_per_cpu_s']:.1f} vs "
+                f"{sc['w1_pages_per_cpu_s']:.1f}; projected on idle cores "
+                f"{sc['projected_ratio']:.2f})",
+                f"≥ 1.7: {verdict(sc['ratio'] >= 1.7)}",
+            )
+        )
+        rows.append(
+            (
+                "Scale-out: the single writer (aitrack ingest)",
+                f"{sc['ingest_articles_per_s']:.0f} articles/s "
+                f"({sc['ingest_articles_per_cpu_s']:.0f} per CPU-second); exactly once: "
+                f"{sc['exactly_once']}",
+                f"≥ 500: {verdict(sc['ingest_articles_per_s'] >= 500)}",
+            )
+        )
+        if sc.get("faults"):
+            rows.append(
+                (
+                    "Scale-out: a worker and then the ingest killed with SIGKILL, restarted",
+                    f"every page exactly once: {sc['faults']['exactly_once']}",
+                    f"exactly once: {verdict(sc['faults']['exactly_once'])}",
+                )
+            )
     lines = ["| measure | figure | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
@@ -250,6 +284,11 @@ def main() -> int:
         figures["legal"], seconds["legal"] = run_part("legal.py", out / "l.json")
         story_args = ["--quick"] if args.quick else ["--million"]
         figures["stories"], seconds["stories"] = run_part("stories.py", out / "s.json", *story_args)
+        if shutil.which("redis-server") and shutil.which("taskset"):
+            scale_args = ["--pages", "200", "--rounds", "1"] if args.quick else []
+            figures["scale"], seconds["scale"] = run_part("scale.py", out / "s.json", *scale_args)
+        else:
+            print("no redis-server or taskset: the scale-out bench skipped", file=sys.stderr)
     figures["seconds"] = seconds | {"total": time.perf_counter() - started}
     print(f"\nmachine: {figures['machine']}")
     print(

@@ -248,13 +248,13 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-async def serve(pages: int, seed: int, port: int) -> None:
+async def serve(pages: int, seed: int, port: int, host: str = HOST) -> None:
     """Listen, print READY <port>, and serve until SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
     # Bind first: the site's URLs need the port the system gave us.
-    sock = socket.create_server((HOST, port), backlog=1024, reuse_port=False)
+    sock = socket.create_server((host, port), backlog=1024, reuse_port=False)
     port = sock.getsockname()[1]
-    site = Site(pages, seed, f"http://{HOST}:{port}")
+    site = Site(pages, seed, f"http://{host}:{port}")
     server = await loop.create_server(lambda: HttpProtocol(site), sock=sock)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -268,9 +268,11 @@ async def serve(pages: int, seed: int, port: int) -> None:
 
 
 def start_site(
-    pages: int, seed: int = 1, port: int = 0, timeout: float = 60
+    pages: int, seed: int = 1, port: int = 0, timeout: float = 60, host: str = HOST
 ) -> tuple[subprocess.Popen[str], str]:
-    """Launch the server process and wait for it to listen: (process, base URL)."""
+    """Launch the server process and wait for it to listen: (process, base URL). `host`
+    may be any loopback address (127.0.0.2, ...): each is a host of its own to a crawler's
+    politeness, which is how bench/scale.py makes a site of several hosts."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -281,6 +283,8 @@ def start_site(
             str(seed),
             "--port",
             str(port),
+            "--host",
+            host,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -291,7 +295,7 @@ def start_site(
     if not line.startswith("READY "):
         stop_site(process)
         raise RuntimeError(f"the site server did not start (said {line!r})")
-    return process, f"http://{HOST}:{int(line.split()[1])}"
+    return process, f"http://{host}:{int(line.split()[1])}"
 
 
 def stop_site(process: subprocess.Popen[str]) -> None:
@@ -375,6 +379,7 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--host", default=HOST, help="a loopback address to listen on")
     parser.add_argument("--measure", action="store_true", help="print render and server figures")
     parser.add_argument("--clients", type=int, default=16, help="connections for --measure")
     args = parser.parse_args()
@@ -382,7 +387,7 @@ def main() -> int:
         print(measure_render(seed=args.seed))
         print(measure_server(args.pages, args.clients, args.seed))
         return 0
-    asyncio.run(serve(args.pages, args.seed, args.port))
+    asyncio.run(serve(args.pages, args.seed, args.port, args.host))
     return 0
 
 

@@ -34,6 +34,7 @@ DEFAULT_LEGAL_APIS = DATA / "legal_apis.yaml"
 DEFAULT_CURATED = DATA / "legal_deadlines.yaml"
 DATASETTE_DIR = DATA / "datasette"
 EXIT_USAGE = 2
+EXIT_FAILED = 2  # as crawlers.runner's: the run (or its database or frontier) failed
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 QUIET_HELP = "no log: one line per failed source, then the summary"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
@@ -120,7 +121,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="then send the alerts of FILE (default data/alerts.yaml), as `aitrack alerts`",
     )
+    p.add_argument(
+        "--frontier",
+        metavar="redis://HOST:PORT/DB",
+        help="be one worker of a scaled-out crawl on this Redis (docs/scale-out.md)",
+    )
     p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("enqueue", help="start a scaled-out run: queue each source's index once")
+    p.add_argument("--sources", default=str(DEFAULT_SOURCES), help="sources file")
+    p.add_argument("--source", action="append", metavar="SLUG", help="only this source (repeat)")
+    p.add_argument("--frontier", required=True, metavar="redis://HOST:PORT/DB")
+    p.set_defaults(func=cmd_enqueue)
+
+    p = sub.add_parser("ingest", help="the single writer of a scaled-out crawl")
+    p.add_argument("--frontier", required=True, metavar="redis://HOST:PORT/DB")
+    p.add_argument("--db", default=str(DEFAULT_DB), help="database (default data/aitrack.db)")
+    p.add_argument("--sources", default=str(DEFAULT_SOURCES), help="sources file")
+    p.add_argument(
+        "--until-done", action="store_true", help="exit once the run is crawled and stored"
+    )
+    p.add_argument("--batch", type=int, default=500, help="articles per commit (default 500)")
+    p.add_argument(
+        "--publish-stored",
+        action="store_true",
+        help="first tell the workers what the database already holds (an existing archive)",
+    )
+    p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("reextract", help="rebuild articles from a WARC archive")
     p.add_argument("--archive", default=str(DATA / "archive"), metavar="DIR")
@@ -266,6 +293,13 @@ def _crawl(
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     sources = _load(args.sources, args.source)
+    if args.frontier:
+        if args.alerts:
+            raise CliError(
+                "--alerts needs the database: with --frontier, run aitrack alerts "
+                "where aitrack ingest writes it"
+            )
+        return _work(sources, args)
     alerts = load_alerts_file(args.alerts) if args.alerts else None  # bad: nothing fetched
     report = _crawl(sources, args, str(args.sources))
     if not args.quiet:
@@ -322,6 +356,70 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     return send_alerts(args.db, load_alerts_file(args.config), args.backfill)
+
+
+def _frontier(url: str) -> Any:
+    from pipelines.stream import FrontierError, connect
+
+    try:
+        return connect(url)
+    except FrontierError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from None
+
+
+def _work(sources: list[Any], args: argparse.Namespace) -> int:
+    """`crawl --frontier`: one worker of a scaled-out crawl (crawlers/worker.py)."""
+    from crawlers.overrides import OverrideError, parse_overrides
+    from crawlers.worker import run_worker
+
+    if args.archive:
+        raise CliError("--archive is for the single-machine crawl, not with --frontier")
+    try:
+        overrides = {**_log_overrides(args.quiet), **parse_overrides(args.set)}
+    except OverrideError as exc:
+        raise CliError(str(exc)) from None
+    _frontier(args.frontier).close()  # one clear line if Redis is not there
+    report = run_worker(sources, args.frontier, overrides)
+    for s in report.sources:
+        if not s.ok:
+            print(f"aitrack: source {s.slug} failed: {s.error}", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return report.exit_code
+
+
+def cmd_enqueue(args: argparse.Namespace) -> int:
+    from crawlers.enqueue import enqueue
+
+    sources = _load(args.sources, args.source)
+    client = _frontier(args.frontier)
+    queued = enqueue(client, sources)
+    print(f"aitrack: queued {sum(queued.values())} index URLs of {len(queued)} sources")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from redis import RedisError
+
+    from pipelines.ingest import IngestError, publish_stored, run_ingest
+    from pipelines.stream import shown
+
+    require_db(args.db, may_create=True)
+    if args.batch < 1:
+        raise CliError("--batch must be 1 or more")
+    sources = _load(args.sources)
+    client = _frontier(args.frontier)
+    try:
+        if args.publish_stored:
+            count = publish_stored(client, args.db)
+            print(f"aitrack: told the workers about {count} stored articles", file=sys.stderr)
+        report = run_ingest(client, args.db, sources, args.until_done, args.batch)
+    except (sqlite3.DatabaseError, OSError, IngestError) as exc:
+        # What was not committed stays pending on the stream for the next ingest.
+        raise CliError(f"cannot write the database {args.db}: {exc}", EXIT_FAILED) from None
+    except RedisError as exc:
+        raise CliError(f"lost the frontier {shown(args.frontier)}: {exc}", EXIT_FAILED) from None
+    print(f"aitrack: {report.summary()}", file=sys.stderr)
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

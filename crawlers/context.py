@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.politeness import HostLimiter
+from crawlers.shared_politeness import SharedHostLimiter
+from crawlers.shared_state import SharedCrawlState
 from pipelines.offload import WorkerPool, worker_count
+from pipelines.stream import StreamWriter, run_number
 from pipelines.writer import Writer
 
 # Seconds the writer may take to drain and commit when a run ends normally.
@@ -24,10 +27,14 @@ class RunContext:
     db_path: str
     run_id: int | None
     pool: WorkerPool
-    writer: Writer
-    hosts: HostLimiter
+    writer: Writer | StreamWriter
+    hosts: HostLimiter | SharedHostLimiter
     interrupted: str | None = None  # the signal's name, once one arrived
     closed: bool = field(default=False)
+    # The frontier's Redis client when this is a worker of a scaled-out crawl
+    # (crawlers/worker.py): the writer is then the article stream, the host limiter
+    # shared through Redis, and there is no database.
+    frontier: Any = None
 
     @classmethod
     def open(cls, db_path: str | Path, run_id: int | None, settings: Any) -> RunContext:
@@ -45,6 +52,27 @@ class RunContext:
             ),
             hosts=HostLimiter(settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 4)),
         )
+
+    @classmethod
+    def open_frontier(cls, client: Any, settings: Any) -> RunContext:
+        """A worker's context: articles to the stream, politeness shared in Redis."""
+        timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 30.0)
+        return cls(
+            db_path="",
+            run_id=None,
+            pool=WorkerPool(worker_count(settings.get("AITRACK_WORKERS"))),
+            writer=StreamWriter(
+                client, settings.getint("AITRACK_STREAM_BACKLOG", 20000), run_number(client)
+            ),
+            # A slot outlives the longest download, so a killed worker's slots come free.
+            hosts=SharedHostLimiter(
+                client, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 4), 2 * timeout + 30
+            ),
+            frontier=client,
+        )
+
+    def shared_state(self, redact: Any) -> SharedCrawlState:
+        return SharedCrawlState(self.frontier, redact)
 
     def attach(self, crawler: Any) -> None:
         """Make this context reachable from the crawler's components."""

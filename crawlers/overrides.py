@@ -18,7 +18,11 @@ from crawlers import settings as our_settings
 # Scrapy defaults that are whole numbers but are read with getfloat(): 0.5 is fine.
 FRACTIONAL = {"DNS_TIMEOUT", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT"}
 # Set by the runner for each run; an override would point the run at the wrong file.
-PER_RUN = {"AITRACK_DB": "use --db", "AITRACK_RUN_ID": "it is set for each run"}
+PER_RUN = {
+    "AITRACK_DB": "use --db",
+    "AITRACK_RUN_ID": "it is set for each run",
+    "AITRACK_FRONTIER": "use --frontier",
+}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -151,4 +155,6 @@ AITRACK_CHECKS = {
     "AITRACK_WRITER_QUEUE": _at_least(int, 1, "a whole number"),
     "AITRACK_STOP_GRACE": _at_least(float, 0, "a number of seconds"),
     "AITRACK_PROXY": _proxy,
+    "AITRACK_LEASE_SECONDS": _at_least(float, 1, "a number of seconds"),
+    "AITRACK_STREAM_BACKLOG": _at_least(int, 1, "a whole number"),
 }

@@ -103,5 +103,14 @@ AITRACK_WRITER_QUEUE = 2000
 # up as a second signal would.
 AITRACK_STOP_GRACE = 10.0
 
+# A scaled-out crawl (docs/scale-out.md): the frontier's Redis URL, set by
+# `aitrack crawl --frontier`; None is the single-machine crawl.
+AITRACK_FRONTIER = None
+# Seconds a worker's hold on a request lasts unless renewed (every third of it): a
+# killed worker's requests go back to the queue this long after it died.
+AITRACK_LEASE_SECONDS = 30.0
+# Unstored articles the stream may hold before workers wait for ingest (back-pressure).
+AITRACK_STREAM_BACKLOG = 20000
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -33,6 +33,7 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+from crawlers.frontier import release_request
 from crawlers.links import resolve_link, why_not_crawlable
 from crawlers.middlewares import NOT_MODIFIED, TruncatedResponse
 from crawlers.robots import RobotsRefusal
@@ -83,8 +84,14 @@ class SourceSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.state = CrawlState(self.crawler.settings.get("AITRACK_DB"), self.redact)
         self.crawler.signals.connect(self.on_dropped, signal=signals.request_dropped)
+        context = getattr(self.crawler, "aitrack", None)
+        if context is not None and context.frontier is not None:
+            # A worker of a scaled-out crawl: what the store knows comes from Redis, and
+            # the index URLs were queued once for every worker by `aitrack enqueue`.
+            self.state = context.shared_state(self.redact)
+            return
+        self.state = CrawlState(self.crawler.settings.get("AITRACK_DB"), self.redact)
         for template in self.source.urls:
             yield self.index_request(self.source.request_url(template))
 
@@ -235,6 +242,12 @@ class SourceSpider(scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
+        try:
+            self._record_error(failure)
+        finally:
+            release_request(self.crawler, failure.request)  # a frontier's lease, if any
+
+    def _record_error(self, failure: Failure) -> None:
         request = failure.request
         role = request.meta.get("aitrack_role", "article")
         # After redirects, report the URL the index gave us; the reason names the last hop.
