@@ -248,12 +248,16 @@ def _text_words(tree: Any, paragraphs_only: bool = False) -> dict[Any, int]:
             own = word_count(node.text or "") + sum(
                 word_count(child.tail or "") for child in node if child.tail
             )
-        if not own:
-            continue
-        ancestor = node
-        while ancestor is not None:
-            counts[ancestor] = counts.get(ancestor, 0) + own
-            ancestor = ancestor.getparent()
+        if own:
+            counts[node] = own
+    # Summed bottom up, in reverse document order (every descendant before its
+    # ancestor): one pass, where adding each count to all of its ancestors took one
+    # pass per element on deep pages.
+    for node in reversed(list(tree.iter())):
+        total = counts.get(node)
+        parent = node.getparent()
+        if total and parent is not None:
+            counts[parent] = counts.get(parent, 0) + total
     return counts
 
 
