@@ -106,7 +106,9 @@ def test_story_lost_to_pruning_still_goes_to_the_full_vote(monkeypatch) -> None:
     # the full mode and the vote run and bring it back.
     calls = _spy_on_extract_body(monkeypatch)
     kept = "".join(f"<p>{line}</p>" for line in LINES + LINES[:2])
-    named = "".join(f"<p>{line} It was item {n} on the agenda.</p>" for n, line in enumerate(LINES[:6]))
+    named = "".join(
+        f"<p>{line} It was item {n} on the agenda.</p>" for n, line in enumerate(LINES[:6])
+    )
     footer = "".join(f"<p>{c}</p>" for c in COMMENTS[:3])
     html = f"""<html><body><article>{kept}<div class="story-tools">{named}</div>
     </article><footer>{footer}</footer></body></html>"""

@@ -54,9 +54,12 @@ def is_doubtful(text: str, removed_words: int, article_body: str | None) -> str 
     words = word_count(text)
     if prose_words(text) < SHORT_WORDS:
         return "short"
-    if article_body and word_count(article_body) > words:
-        if coverage(article_body, text) < ARTICLE_BODY_COVERAGE:
-            return "article-body"
+    if (
+        article_body
+        and word_count(article_body) > words
+        and coverage(article_body, text) < ARTICLE_BODY_COVERAGE
+    ):
+        return "article-body"
     # Last, so that "removed" is the only reason when it is given (it has a cheap check).
     return "removed" if removed_words > REMOVED_SHARE * words else None
 
