@@ -12,6 +12,7 @@ only difference between the two rows is the project's code.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -63,6 +64,21 @@ def main() -> int:
         f"{args.base[:7]} {base_rate:.1f} pages/s, HEAD {head_rate:.1f} pages/s, "
         f"HEAD/base {head_rate / base_rate:.2f}; stored per run {stored}"
     )
+    # CPU time per page (the whole process tree) and each stage's ms per page: on a
+    # shared machine, less at the mercy of the other tenants than pages per second.
+    for name, rs in runs.items():
+        cpu = statistics.median(1000 * r["tree_cpu_s"] / max(r["bodies"], 1) for r in rs)
+        stages = {
+            stage: statistics.median(
+                ms / max(r["bodies"], 1) for r in rs if (ms := r["time_ms"].get(stage)) is not None
+            )
+            for stage in rs[0]["time_ms"]
+        }
+        print(
+            f"  {name}: {cpu:.1f} CPU ms/page; ms per page: "
+            + ", ".join(f"{stage} {ms:.2f}" for stage, ms in stages.items())
+        )
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

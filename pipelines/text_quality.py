@@ -37,29 +37,37 @@ ALLOWED_CONTROLS = set("\t\n\r\f\v")
 def why_not_language(text: str) -> str | None:
     """Why `text` is not language (a short reason), or None if it may well be."""
     sample = text[:SAMPLE_CHARS]
-    visible = [c for c in sample if not c.isspace()]
-    if not visible:
+    # Judged per distinct character (a few hundred), not per character (thousands): the
+    # same answers, at a tenth of the cost on every article.
+    counts = Counter(sample)
+    visible = {c: n for c, n in counts.items() if not c.isspace()}
+    seen = sum(visible.values())
+    if not seen:
         return "no text"
+    categories = {c: unicodedata.category(c) for c in visible}
     junk = sum(
-        1
-        for c in visible
-        if c == REPLACEMENT or (unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn"))
+        n
+        for c, n in visible.items()
+        if c == REPLACEMENT or categories[c] in ("Cc", "Cs", "Co", "Cn")
     )
-    junk += sum(1 for c in sample if c.isspace() and c not in ALLOWED_CONTROLS and c < " ")
+    junk += sum(
+        n for c, n in counts.items() if c.isspace() and c not in ALLOWED_CONTROLS and c < " "
+    )
     if junk / len(sample) > MAX_JUNK_SHARE:
         return "binary data read as text (control or undecodable characters)"
-    letters = [c for c in visible if unicodedata.category(c)[0] in "LM"]
-    if len(letters) / len(visible) < MIN_LETTER_SHARE:
+    letters = {c: n for c, n in visible.items() if categories[c][0] in "LM"}
+    letter_count = sum(letters.values())
+    if letter_count / seen < MIN_LETTER_SHARE:
         return "no words (mostly digits and symbols)"
-    if len(visible) < MIN_JUDGED:
+    if seen < MIN_JUDGED:
         return None
     char, count = Counter(visible).most_common(1)[0]
-    if count / len(visible) > MAX_ONE_CHAR_SHARE:
-        return f"one character repeated ({char!r} is {count / len(visible):.0%} of the text)"
-    if len(set(letters)) < MIN_DISTINCT:
-        return f"too few distinct letters ({len(set(letters))})"
+    if count / seen > MAX_ONE_CHAR_SHARE:
+        return f"one character repeated ({char!r} is {count / seen:.0%} of the text)"
+    if len(letters) < MIN_DISTINCT:
+        return f"too few distinct letters ({len(letters)})"
     unspaced = len(UNSPACED_RE.findall(sample))
-    if unspaced / len(letters) < 0.3:
+    if unspaced / letter_count < 0.3:
         tokens = sample.split()
         mean = sum(len(t) for t in tokens) / len(tokens)
         if mean > MAX_MEAN_WORD:

@@ -119,3 +119,23 @@ def test_a_dateline_labelled_as_an_update_is_not_the_publication_day() -> None:
 
 def test_a_month_name_inside_a_word_is_no_month() -> None:
     assert written_days("to their dismay 5, 2020 rules") == []
+
+
+def test_days_are_found_near_digits_exactly_as_by_scanning_the_whole_text(monkeypatch) -> None:  # noqa: ANN001
+    # `_near_digits` scans only the spans a written day can occupy. Here: a long page with
+    # few numbers, days at both ends, a month name two spaces from its day, and a run of
+    # spaces (which makes the spans unbounded, so the whole text is scanned). The
+    # reference is the same scan over the whole text.
+    from pipelines.extract import shown
+
+    filler = "The council met again and heard from residents about the plan. " * 40
+    texts = [
+        f"March  8,  2023 {filler} 17/02/2022 {filler} 6. Mär. 2023 and 2023年 11月 7日",
+        f"{filler}21 de enero de 2022{filler}04. 02. 2022 then 03/04/2022",
+        f"Nov.   8th    2023 {filler} 1999-12-31",
+        "",
+    ]
+    found = [written_days(t, ambiguous) for t in texts for ambiguous in (False, True)]
+    assert any(found) and len(found[0]) == 4
+    monkeypatch.setattr(shown, "_near_digits", lambda text: [(0, len(text))])
+    assert found == [written_days(t, ambiguous) for t in texts for ambiguous in (False, True)]

@@ -13,7 +13,7 @@ import readability
 import trafilatura
 
 from pipelines.extract.decode import decode_html, page_markup, parse_html
-from pipelines.extract.evidence import is_doubtful, vote
+from pipelines.extract.evidence import gains, is_doubtful, vote
 from pipelines.extract.furniture import clean_text, prune_clutter, trim_edges
 from pipelines.extract.metadata import PageMeta, combine, headlines, read_page_meta
 from pipelines.extract.script import word_count
@@ -58,7 +58,15 @@ def extract_article(html: str | bytes, url: str, hints: Hints | None = None) -> 
         unpruned = extract_body(markup, url)
         text = unpruned if word_count(unpruned) >= MIN_WORDS else ""
         result.provenance["text"] = "unpruned"
-    elif is_doubtful(text, removed, article_body):
+    elif (doubt := is_doubtful(text, removed, article_body)) == "removed" and not gains(
+        text, extract_body(markup, url)
+    ):
+        # Doubt about pruning alone has a cheap first opinion: the same extractor, in the
+        # same fast mode, on the unpruned page. Story that pruning took would be in it;
+        # when it holds no more prose than ours, what went was furniture to trafilatura
+        # too (comments, teaser cards), and the full mode (3 times the cost) is not run.
+        result.provenance["text"] = "checked"
+    elif doubt:
         # The safety net (evidence.py): what pruning removed, or what trafilatura's fast
         # mode missed, may have been story. trafilatura's full mode on the unpruned page
         # (its own readability and jusText fallbacks on) is the second opinion.

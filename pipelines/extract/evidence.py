@@ -41,19 +41,33 @@ ARTICLE_BODY_COVERAGE = 0.8
 GAIN_FACTOR, GAIN_WORDS = 1.2, 20
 
 
-def is_doubtful(text: str, removed_words: int, article_body: str | None) -> bool:
-    """Whether the pruned body may have lost part of the story.
+def is_doubtful(text: str, removed_words: int, article_body: str | None) -> str | None:
+    """Why the pruned body may have lost part of the story, or None if nothing says so:
+    "short" (too little prose: fast mode may have given up, or returned a stub),
+    "article-body" (we hold too little of the JSON-LD articleBody) or "removed"
+    (pruning removed much text next to what we kept, and nothing else doubts).
 
     `removed_words` is the paragraph text that pruning removed: on most news pages that
     is a comment section or teasers, much smaller than the story; when it is large next
     to what we kept, a story container may have been taken for furniture.
     """
     words = word_count(text)
-    if prose_words(text) < SHORT_WORDS or removed_words > REMOVED_SHARE * words:
-        return True
-    if article_body and word_count(article_body) > words:
-        return coverage(article_body, text) < ARTICLE_BODY_COVERAGE
-    return False
+    if prose_words(text) < SHORT_WORDS:
+        return "short"
+    if (
+        article_body
+        and word_count(article_body) > words
+        and coverage(article_body, text) < ARTICLE_BODY_COVERAGE
+    ):
+        return "article-body"
+    # Last, so that "removed" is the only reason when it is given (it has a cheap check).
+    return "removed" if removed_words > REMOVED_SHARE * words else None
+
+
+def gains(ours: str, other: str) -> bool:
+    """Whether `other` holds enough more prose than `ours` to be worth a vote."""
+    # Compared in words of prose: a body that is a long menu has gained nothing to lose.
+    return prose_words(other) > GAIN_FACTOR * prose_words(ours) + GAIN_WORDS
 
 
 def vote(
@@ -66,8 +80,7 @@ def vote(
 
     `third` is called only when the unpruned body holds much more than ours.
     """
-    # Compared in words of prose: a body that is a long menu has gained nothing to lose.
-    if prose_words(unpruned) <= GAIN_FACTOR * prose_words(ours) + GAIN_WORDS:
+    if not gains(ours, unpruned):
         return ours, "checked"
     other = third() or ""
     ours_grams, other_grams = _grams(ours), _grams(other)

@@ -148,7 +148,7 @@ def prune_clutter(
     use it) and words in all text nodes (many blogs separate paragraphs with <br>), both
     in script-aware words.
     """
-    measures = [_text_words(tree, paragraphs_only=True), _text_words(tree)]
+    measures = list(_text_words(tree))
     limits = [
         max(sum(m.get(body, 0) for body in tree.iter("body")) * MAX_CLUTTER_SHARE, floor)
         for m, floor in zip(measures, (1, MIN_GUARDED_WORDS), strict=True)
@@ -235,26 +235,33 @@ def _keep_lead(node: Any) -> None:
             node.addprevious(para)
 
 
-def _text_words(tree: Any, paragraphs_only: bool = False) -> dict[Any, int]:
-    """Script-aware words of visible text under each element (scripts and styles excluded),
-    or only of the text in <p> elements."""
-    counts: dict[Any, int] = {}
-    for node in tree.iter("p") if paragraphs_only else tree.iter():
+def _text_words(tree: Any) -> tuple[dict[Any, int], dict[Any, int]]:
+    """Script-aware words under each element: of the text in <p> elements, and of all
+    visible text (scripts and styles excluded). One walk of the tree for both."""
+    paragraphs: dict[Any, int] = {}
+    visible: dict[Any, int] = {}
+    nodes = list(tree.iter())
+    for node in nodes:
         if not isinstance(node.tag, str) or node.tag in ("script", "style", "template"):
             continue
-        if paragraphs_only:
-            own = word_count(node.text_content() or "")
-        else:
-            own = word_count(node.text or "") + sum(
-                word_count(child.tail or "") for child in node if child.tail
-            )
-        if not own:
+        if node.tag == "p" and (own := word_count(node.text_content() or "")):
+            paragraphs[node] = own
+        own = word_count(node.text or "") + sum(
+            word_count(child.tail or "") for child in node if child.tail
+        )
+        if own:
+            visible[node] = own
+    # Summed bottom up, in reverse document order (every descendant before its
+    # ancestor): one pass, where adding each count to all of its ancestors took one
+    # pass per element on deep pages.
+    for node in reversed(nodes):
+        parent = node.getparent()
+        if parent is None:
             continue
-        ancestor = node
-        while ancestor is not None:
-            counts[ancestor] = counts.get(ancestor, 0) + own
-            ancestor = ancestor.getparent()
-    return counts
+        for counts in (paragraphs, visible):
+            if total := counts.get(node):
+                counts[parent] = counts.get(parent, 0) + total
+    return paragraphs, visible
 
 
 def prune_for_dates(tree: lxml.html.HtmlElement) -> None:

@@ -18,6 +18,7 @@ SPACELESS = (
     (re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"), 2),
     (re.compile(r"[\u0e00-\u0e7f\u0e80-\u0eff\u1780-\u17ff\u1000-\u109f]"), 4),
 )
+ANY_SPACELESS = re.compile("|".join(pattern.pattern for pattern, _ in SPACELESS))
 # Marks that end a sentence, in Latin, CJK (full and half width), Arabic, Urdu, Devanagari
 # and related Indic scripts, Ethiopic and Armenian, plus closing quotes and brackets after
 # them.
@@ -27,6 +28,8 @@ SENTENCE_END = re.compile(r"[.!?…。！？｡؟۔।॥።։:;\"”’»」』
 def word_count(text: str) -> int:
     """Words in `text`: space-separated tokens, and for spaceless scripts their characters
     divided by the usual word length of that script."""
+    if not ANY_SPACELESS.search(text):  # most text on most pages: plain token count
+        return len(text.split())
     count = 0
     rest = text
     for pattern, chars_per_word in SPACELESS:
