@@ -44,7 +44,7 @@ from crawlers.shared_state import save_shared_index_validators
 from crawlers.sources import Source
 from crawlers.spiders.base import BAD_LINK
 from pipelines.redaction import redact_logs
-from pipelines.stream import STREAM, connect, encode_report
+from pipelines.stream import STREAM, connect, encode_report, mark_alive, mark_done
 
 log = logging.getLogger("aitrack")
 
@@ -94,6 +94,8 @@ def run_worker(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     process = CrawlerProcess(settings)
     context = RunContext.open_frontier(client, settings)
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    heartbeat = _keep_alive(url, name, lease)
     active = [s for s in sources if s.active]
     for source in active:
         if source.delay_seconds:
@@ -141,12 +143,32 @@ def run_worker(
             "time_ms": result.time_ms,
         }
     # The run's row and the sources' health are kept by ingest (pipelines/ingest_runs.py).
-    client.xadd(
-        STREAM,
-        encode_report(context.writer.run, f"{socket.gethostname()}:{os.getpid()}", sources_report),
-    )
+    client.xadd(STREAM, encode_report(context.writer.run, name, sources_report))
+    heartbeat.set()
+    mark_done(client, name)
     client.close()
     return report
+
+
+def _keep_alive(url: str, name: str, lease: float) -> threading.Event:
+    """Keep this worker marked alive in Redis (pipelines.stream.mark_alive) from a thread
+    of its own, on its own connection, until the returned event is set; a killed
+    worker's mark expires with its leases."""
+    stop = threading.Event()
+    client = connect(url)
+    mark_alive(client, name, lease)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(max(0.5, lease / 3)):
+                mark_alive(client, name, lease)
+        except Exception as exc:  # Redis gone: ingest then treats this worker as dead
+            log.warning("frontier: keeping this worker marked alive failed: %s", exc)
+        finally:
+            client.close()
+
+    threading.Thread(target=beat, name="aitrack-alive", daemon=True).start()
+    return stop
 
 
 @contextmanager

@@ -36,6 +36,7 @@ from pipelines.stream import (
     decode_entry,
     source_keys,
     stored_facts,
+    workers_alive,
 )
 from pipelines.writer import BatchWriter, Written
 
@@ -125,7 +126,11 @@ class Ingest:
             while not stop():
                 # The frontier is read before the stream: if it was empty then, every
                 # article a worker will ever add is already on the stream.
-                done = until_done and frontier_done(self.client)
+                done = (
+                    until_done
+                    and frontier_done(self.client)
+                    and workers_alive(self.client) == 0  # every report is on the stream
+                )
                 if self._drain(">", block_ms=block_ms) == 0:
                     if done and self._backlog() == 0:
                         with self.db.conn:

@@ -28,6 +28,40 @@ INDEX_VALIDATORS = PREFIX + "index_validators"  # index URL -> [etag, last_modif
 RUN = PREFIX + "run"  # the current run: when it was seeded, by whom
 RUN_SOURCES = PREFIX + "run:sources"  # the slugs the current run seeded
 RUN_SEQ = PREFIX + "run:seq"  # the number of the latest run (`aitrack enqueue` adds one)
+# Workers at work: a set of their names, and a key per worker that it keeps alive with a
+# time to live while it crawls and deletes once its report is on the stream. Ingest
+# `--until-done` waits for every worker to be done or dead (its key expired), so no
+# worker's report arrives after the run's row is finished.
+WORKERS = PREFIX + "workers"
+ALIVE = PREFIX + "alive:"  # + worker name
+
+
+def mark_alive(client: Any, worker: str, seconds: float) -> None:
+    """Say that `worker` is at work for the next `seconds`."""
+    pipe = client.pipeline(transaction=False)
+    pipe.sadd(WORKERS, worker)
+    pipe.set(ALIVE + worker, b"1", px=max(1, int(seconds * 1000)))
+    pipe.execute()
+
+
+def mark_done(client: Any, worker: str) -> None:
+    """`worker` has put its last entry (its report) on the stream."""
+    pipe = client.pipeline(transaction=False)
+    pipe.delete(ALIVE + worker)
+    pipe.srem(WORKERS, worker)
+    pipe.execute()
+
+
+def workers_alive(client: Any) -> int:
+    """How many workers are still at work; forgets the dead (their keys expired)."""
+    alive = 0
+    for name in client.smembers(WORKERS):
+        worker = name.decode()
+        if client.exists(ALIVE + worker):
+            alive += 1
+        else:
+            client.srem(WORKERS, worker)
+    return alive
 
 
 class FrontierError(ValueError):
