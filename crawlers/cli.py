@@ -671,6 +671,8 @@ def resolve_legal(
 ) -> list[str]:
     """Run the resolvers; `base` replaces the demo host in the catalogue's URLs."""
     from crawlers.demo_server import DEMO_BASE
+    from crawlers.robots import known_refusal
+    from crawlers.settings import USER_AGENT
     from pipelines.legal.apis import load_apis
     from pipelines.legal.resolve import resolve_all
     from pipelines.store import open_db
@@ -679,7 +681,16 @@ def resolve_legal(
         apis = load_apis(apis_path)
         if base:
             apis = [replace(a, base=a.base.replace(DEMO_BASE, base)) for a in apis]
-        return resolve_all(open_db(db_path), apis, curated, os.environ, refresh_days=refresh_days)
+        # The resolvers fetch outside the crawl's robots middleware; a host whose robots.txt
+        # is known to refuse aitrack (CourtListener's, token or not) is not asked at all.
+        refused = {a.slug: why for a in apis if (why := known_refusal(a.base, USER_AGENT))}
+        lines = [
+            f"{slug}: skipped: {why} (data/robots_forbidden.yaml)" for slug, why in refused.items()
+        ]
+        apis = [a for a in apis if a.slug not in refused]
+        return lines + resolve_all(
+            open_db(db_path), apis, curated, os.environ, refresh_days=refresh_days
+        )
     except ValueError as exc:
         raise CliError(str(exc), 2) from None
 

@@ -20,6 +20,7 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,6 +78,23 @@ class RobotsPolicy:
 def robots_url(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/robots.txt"
+
+
+def known_refusal(url: str, user_agent: str, path: Any = None) -> str | None:
+    """Why a host's robots.txt, as cited in data/robots_forbidden.yaml, refuses `url` to
+    `user_agent`; None when the host is not listed there or allows it. For clients that
+    do not go through the crawl's middleware (the legal resolvers), read offline."""
+    import yaml
+
+    from crawlers import DATA
+
+    hosts = yaml.safe_load(Path(path or DATA / "robots_forbidden.yaml").read_text("utf-8"))
+    host = urlsplit(url).hostname or ""
+    for entry in (hosts or {}).get("hosts") or []:
+        if entry.get("host") == host:
+            robots = f"https://{host}/robots.txt"
+            return policy_from_answer(robots, 200, entry["rules"].encode()).refusal(url, user_agent)
+    return None
 
 
 def policy_from_answer(url: str, status: int, body: bytes) -> RobotsPolicy:

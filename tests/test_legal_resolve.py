@@ -319,3 +319,22 @@ def test_courtlistener_is_asked_at_most_per_run_and_names_the_case(db, api) -> N
     resolve_objects(db, cl, env={"COURTLISTENER_TOKEN": KEY})  # the next run: the other one
     asked = [r[1]["docket_number"][0] for r in state.requests if r[0] == "/cl/dockets/"]
     assert asked == ["3:23-cv-03417", "1:23-cv-11195"]
+
+
+def test_a_host_whose_robots_txt_refuses_us_is_not_asked_even_with_a_token(tmp_path) -> None:
+    """The resolvers fetch outside the crawl's robots middleware: CourtListener's
+    robots.txt (data/robots_forbidden.yaml) refuses every generic agent, so its API is
+    skipped with the rule, token or not, and the keyless Federal Register still runs. The
+    database holds no object, so nothing is fetched either way."""
+    db = tmp_path / "r.db"
+    open_db(db).close()
+    result = run_aitrack(
+        "legal-resolve", "--db", str(db), env={"COURTLISTENER_TOKEN": "tok-5e1d9a"}
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(
+        line.startswith("courtlistener-v4: skipped: refused by robots.txt") for line in lines
+    ), lines
+    assert not any(line.startswith("federal-register-v1: skipped") for line in lines), lines
+    assert "tok-5e1d9a" not in result.stdout + result.stderr
