@@ -51,15 +51,16 @@ CLOCK_COLUMNS = {
     "stories": {"updated_at"},
     "legal_objects": {"first_seen_at"},
     "deadlines": {"recorded_at"},
+    "deadline_history": {"recorded_at", "replaced_at"},
+    "article_revisions": {"seen_at"},
     "crawl_runs": {"started_at", "finished_at"},
-    "sources": {"updated_at", "added_at"},
-    "topics": {"updated_at"},
-    "source_health": {"updated_at", "checked_at", "last_success_at", "last_failure_at"},
-    "articles_fts_docsize": set(),
+    "sources": {"last_run_at", "last_success_at", "last_error_at"},
 }
-# Tables that hold no rows of their own (FTS5's shadow tables: compared through the
-# virtual table itself) or only migration bookkeeping.
-SKIP_TABLES_PREFIX = ("articles_fts_", "sqlite_", "_sqlite_migrations")
+# The full-text indexes: their tables read the text from `articles`, so `same` compares
+# what each index holds (fts5vocab 'instance': every term at every position of every
+# article) after FTS5's own integrity-check of the index against the text.
+FTS_TABLES = ("articles_fts", "articles_fts_words")
+FTS_SHADOW = ("_data", "_idx", "_docsize", "_config", "_content", "_vocab")
 
 
 def load_avg() -> float:
@@ -104,13 +105,16 @@ def capture(out: Path, pages: int, hosts: int) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def time_once(entries_file: Path, db_path: Path, profile: Path | None) -> dict[str, Any]:
-    """One trial: a new redis-server filled with the entries, Ingest into a new file."""
+def time_once(
+    entries_file: Path, db_path: Path, profile: Path | None, second: Path | None = None
+) -> dict[str, Any]:
+    """One trial: a new redis-server filled with the entries, Ingest into a new file.
+    `second`: then store those entries too, into the same file (untimed): a re-crawl's
+    unchanged and updated articles, for `same` to compare."""
     from bench.scale_harness import start_redis, stop_redis
     from crawlers.sources import load_sources
-    from pipelines.ingest import Ingest
     from pipelines.store import open_db, sync_sources, sync_topics
-    from pipelines.stream import STREAM, connect
+    from pipelines.stream import connect
     from pipelines.tagging import load_taxonomy
 
     data = pickle.loads(entries_file.read_bytes())
@@ -124,44 +128,79 @@ def time_once(entries_file: Path, db_path: Path, profile: Path | None) -> dict[s
         sync_topics(db, load_taxonomy())
         db.close()
         client = connect(url)
-        pipe = client.pipeline(transaction=False)
-        for fields in data["entries"]:
-            pipe.xadd(STREAM, fields)
-        pipe.execute()
-        row: dict[str, Any] = {"entries": len(data["entries"]), "load_before": load_avg()}
-        ingest = Ingest(client, db_path, batch_size=500)  # as bench/scale.py's ingest_row
-        profiler = cProfile.Profile() if profile else None
-        started, cpu = time.perf_counter(), time.process_time()
-        if profiler:
-            profiler.enable()
-        report = ingest.run(until_done=True, block_ms=50)
-        ingest.close()
-        if profiler:
-            profiler.disable()
-        row["seconds"] = time.perf_counter() - started
-        row["cpu_s"] = time.process_time() - cpu
-        row["stored"] = report.stored
-        row["articles_per_s"] = report.stored / row["seconds"]
-        row["articles_per_cpu_s"] = report.stored / row["cpu_s"]
-        row["load_after"] = load_avg()
+        row = ingest(client, db_path, data["entries"], profile)
+        if second:
+            ingest(client, db_path, pickle.loads(second.read_bytes())["entries"], None)
         client.close()
-        if profiler and profile:
-            profiler.dump_stats(profile)
         return row
     finally:
         stop_redis(redis)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def ingest(
+    client: Any, db_path: Path, entries: list[dict[bytes, bytes]], profile: Path | None
+) -> dict[str, Any]:
+    """Put the entries on the stream, then time Ingest storing them all."""
+    from pipelines.ingest import Ingest
+    from pipelines.stream import STREAM
+
+    pipe = client.pipeline(transaction=False)
+    for fields in entries:
+        pipe.xadd(STREAM, fields)
+    pipe.execute()
+    row: dict[str, Any] = {"entries": len(entries), "load_before": load_avg()}
+    ingest = Ingest(client, db_path, batch_size=500)  # as bench/scale.py's ingest_row
+    profiler = cProfile.Profile() if profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    report = ingest.run(until_done=True, block_ms=50)
+    ingest.close()
+    if profiler:
+        profiler.disable()
+    row["seconds"] = time.perf_counter() - started
+    row["cpu_s"] = time.process_time() - cpu
+    row["stored"] = report.stored
+    row["outcomes"] = report.outcomes
+    row["articles_per_s"] = report.stored / row["seconds"]
+    row["articles_per_cpu_s"] = report.stored / row["cpu_s"]
+    row["load_after"] = load_avg()
+    if profiler and profile:
+        profiler.dump_stats(profile)
+    return row
+
+
+def recrawl(entries_file: Path, out: Path, every: int) -> None:
+    """The same entries as a re-crawl: every `every`-th article's text changed (a
+    sentence added, its content hash recomputed), the others unchanged."""
+    sys.path.insert(0, str(ROOT))
+    from pipelines.dedupe import content_hash
+    from pipelines.stream import decode_entry, encode_article
+
+    data = pickle.loads(entries_file.read_bytes())
+    changed, entries = 0, []
+    for n, fields in enumerate(data["entries"]):
+        kind, run, item = decode_entry(fields)
+        if kind == "store" and n % every == 0 and item.extracted is not None:
+            item.extracted.text += "\n\nThis paragraph was added after publication."
+            item.content_hash = content_hash(item.extracted.text)
+            fields = encode_article(item, kind, run)
+            changed += 1
+        entries.append(fields)
+    out.write_bytes(pickle.dumps({"entries": entries, "sources": data["sources"]}))
+    print(f"{len(entries)} entries, {changed} with a changed text, in {out}")
+
+
 def time_trials(args: argparse.Namespace) -> None:
     code = Path(args.code).resolve() if args.code else ROOT
     sys.path.insert(0, str(code))  # this checkout's pipelines, or another one's
     rows = []
-    for n in range(args.trials):
+    for _ in range(args.trials):
         db_path = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "ingest.db"
         if db_path.exists():
             db_path.unlink()
-        row = time_once(args.entries, db_path, args.profile)
+        row = time_once(args.entries, db_path, args.profile, args.second)
         row["code"] = str(code)
         if not args.keep:
             shutil.rmtree(db_path.parent, ignore_errors=True)
@@ -178,10 +217,14 @@ def time_trials(args: argparse.Namespace) -> None:
 def summary(label: str, rows: list[dict[str, Any]]) -> str:
     wall = statistics.median(r["articles_per_s"] for r in rows)
     cpu = statistics.median(r["articles_per_cpu_s"] for r in rows)
+    best = max(r["articles_per_s"] for r in rows)
+    best_cpu = max(r["articles_per_cpu_s"] for r in rows)
     loads = ", ".join(str(r["load_before"]) for r in rows)
+    # The best trial too: on a shared machine, the one least slowed by others.
     return (
-        f"{label}: median {wall:.0f} articles/s, {cpu:.0f} per CPU-second "
-        f"over {len(rows)} trials (load before each: {loads})"
+        f"{label}: median {wall:.0f} articles/s, {cpu:.0f} per CPU-second; best "
+        f"{best:.0f}/s, {best_cpu:.0f} per CPU-second; {len(rows)} trials "
+        f"(load before each: {loads})"
     )
 
 
@@ -196,6 +239,7 @@ def versus(args: argparse.Namespace) -> None:
             command = [PYTHON, __file__, "time", "--entries", str(args.entries)]
             command += ["--trials", "1", "--code", sides[side]]
             command += ["--keep", str(keep)] if keep else []
+            command += ["--second", str(args.second)] if args.second else []
             done = subprocess.run(command, check=True, capture_output=True, text=True)
             row = json.loads(done.stdout.strip().splitlines()[-1])
             print(f"{side}: {json.dumps(row)}", flush=True)
@@ -208,30 +252,51 @@ def table_rows(conn: sqlite3.Connection, table: str) -> tuple[list[str], list[tu
     columns = [r[1] for r in conn.execute(f"pragma table_xinfo([{table}])")]
     kept = [c for c in columns if c not in CLOCK_COLUMNS.get(table, set())]
     select = ", ".join(f"[{c}]" for c in kept)
-    rowid = "rowid, " if table == "articles_fts" else ""  # the FTS row's link to its article
-    rows = conn.execute(f"select {rowid}{select} from [{table}]").fetchall()
+    rows = conn.execute(f"select {select} from [{table}]").fetchall()
     return kept, sorted(rows, key=repr)
+
+
+def compared_tables(conn: sqlite3.Connection) -> list[str]:
+    names = "select name from sqlite_master where type = 'table' order by name"
+    return [
+        name
+        for (name,) in conn.execute(names)
+        if not name.startswith(("sqlite_", "_sqlite_migrations"))
+        and not (name.startswith(FTS_TABLES) and name.endswith(FTS_SHADOW))
+    ]
+
+
+def fts_rows(conn: sqlite3.Connection, table: str) -> tuple[list[str], list[tuple]]:
+    """Every (article id, column, term, position) the index holds, after FTS5 checked
+    the index against the text it was made from (an error if they differ)."""
+    conn.execute(f"insert into [{table}] ([{table}]) values ('integrity-check')")
+    vocab = f"temp.[v_{table}]"
+    conn.execute(f"create virtual table {vocab} using fts5vocab(main, [{table}], instance)")
+    rows = conn.execute(
+        f"select a.id, v.col, v.term, v.offset from {vocab} v join articles a on a.rowid = v.doc"
+    ).fetchall()
+    return ["article id", "column", "term", "offset"], sorted(rows)
 
 
 def same(a: Path, b: Path) -> int:
     """Compare every table of two databases (clock columns left out); 0 when equal."""
     one, two = sqlite3.connect(a), sqlite3.connect(b)
-    names = "select name from sqlite_master where type = 'table' order by name"
-    tables = [r[0] for r in one.execute(names) if not r[0].startswith(SKIP_TABLES_PREFIX)]
-    others = [r[0] for r in two.execute(names) if not r[0].startswith(SKIP_TABLES_PREFIX)]
+    tables, others = compared_tables(one), compared_tables(two)
     if tables != others:
         print(f"different tables: {sorted(set(tables) ^ set(others))}")
         return 1
     differ = 0
     for table in tables:
-        columns, rows_a = table_rows(one, table)
-        _, rows_b = table_rows(two, table)
+        read = fts_rows if table in FTS_TABLES else table_rows
+        columns, rows_a = read(one, table)
+        _, rows_b = read(two, table)
         if rows_a == rows_b:
             print(f"  same      {table}: {len(rows_a)} rows, {len(columns)} columns compared")
             continue
         differ += 1
-        only_a = [r for r in rows_a if r not in set(rows_b)][:3]
-        only_b = [r for r in rows_b if r not in set(rows_a)][:3]
+        set_a, set_b = set(rows_a), set(rows_b)
+        only_a = [r for r in rows_a if r not in set_b][:3]
+        only_b = [r for r in rows_b if r not in set_a][:3]
         print(f"  DIFFERENT {table}: {len(rows_a)} against {len(rows_b)} rows")
         print(f"    only in {a.name}: {only_a!r:.600}\n    only in {b.name}: {only_b!r:.600}")
     return 1 if differ else 0
@@ -250,11 +315,17 @@ def main() -> int:
     p.add_argument("--code", help="the checkout whose pipelines to time (default: this one)")
     p.add_argument("--keep", help="write the database here (replaced) and keep it")
     p.add_argument("--profile", type=Path, help="cProfile the trials into this file")
+    p.add_argument("--second", type=Path, help="then store these entries too (untimed)")
     p = sub.add_parser("versus", help="before and after in turns, a process per trial")
     p.add_argument("--entries", type=Path, required=True)
     p.add_argument("--before", required=True, help="a checkout of the code before")
     p.add_argument("--trials", type=int, default=3)
     p.add_argument("--keep-dir", help="keep each side's last database here")
+    p.add_argument("--second", type=Path, help="then store these entries too (untimed)")
+    p = sub.add_parser("recrawl", help="the entries as a re-crawl: some texts changed")
+    p.add_argument("--entries", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--every", type=int, default=3, help="change every n-th article")
     p = sub.add_parser("same", help="whether two databases hold the same rows")
     p.add_argument("a", type=Path)
     p.add_argument("b", type=Path)
@@ -265,6 +336,8 @@ def main() -> int:
         time_trials(args)
     elif args.command == "versus":
         versus(args)
+    elif args.command == "recrawl":
+        recrawl(args.entries, args.out, args.every)
     else:
         return same(args.a, args.b)
     return 0
