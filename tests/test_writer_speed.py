@@ -16,14 +16,15 @@ from tests.test_store import TEXT, db, make_item, store  # noqa: F401  (db: a fi
 FTS = ("articles_fts", "articles_fts_words")
 
 
-def index_pages(db: sqlite_utils.Database) -> dict[str, list[tuple]]:
+def index_pages(database: sqlite_utils.Database) -> dict[str, list[tuple]]:
     """What each full-text index has written: its segments' pages."""
-    return {t: db.execute(f"select id, block from {t}_data order by id").fetchall() for t in FTS}
+    pages = "select id, block from {}_data order by id"
+    return {t: database.execute(pages.format(t)).fetchall() for t in FTS}
 
 
-def matches(db: sqlite_utils.Database, word: str) -> dict[str, int]:
+def matches(database: sqlite_utils.Database, word: str) -> dict[str, int]:
     return {
-        t: db.execute(f"select count(*) from {t} where {t} match ?", [word]).fetchone()[0]
+        t: database.execute(f"select count(*) from {t} where {t} match ?", [word]).fetchone()[0]
         for t in FTS
     }
 
@@ -52,7 +53,7 @@ def test_indexes_are_rewritten_only_when_the_text_changes(db) -> None:  # noqa: 
 
 
 def test_ranges_in_one_statement_are_the_ranges_of_a_statement_per_key(tmp_path: Path) -> None:
-    db = open_db(tmp_path / "r.db")
+    ranges = open_db(tmp_path / "r.ranges")
     rng = random.Random(19)
     # 150 band keys (more than one statement's worth), some past the cap of rows each.
     keys = list(range(150))
@@ -62,29 +63,30 @@ def test_ranges_in_one_statement_are_the_ranges_of_a_statement_per_key(tmp_path:
         (f"e{rng.randrange(90)}", rng.choice(days), f"a{rng.randrange(400):04d}")
         for _ in range(6000)
     }
-    with db.conn:
-        db.conn.executemany("insert into story_bands values (?, ?)", sorted(bands))
-        db.conn.executemany("insert into story_entities values (?, ?, ?)", sorted(entities))
+    with ranges.conn:
+        ranges.conn.executemany("insert into story_bands values (?, ?)", sorted(bands))
+        ranges.conn.executemany("insert into story_entities values (?, ?, ?)", sorted(entities))
     rng.shuffle(keys)
     one_by_one = [
         (n, row[0])
         for n, key in enumerate(keys)
-        for row in db.execute("select article_id from story_bands where band_key = ? limit ?",
-                              [key, BAND_CAP])  # fmt: skip
+        for row in ranges.execute(
+            "select article_id from story_bands where band_key = ? limit ?", [key, BAND_CAP]
+        )  # fmt: skip
     ]
-    assert _ranges(db, BAND_RANGE, [[k] for k in keys]) == one_by_one
+    assert _ranges(ranges, BAND_RANGE, [[k] for k in keys]) == one_by_one
     assert max(sum(1 for k, _ in bands if k == key) for key in keys) > BAND_CAP
     names = [f"e{n}" for n in range(95)]  # five that no row has
     window = ["2025-01-05", "2025-01-19"]
     one_by_one = [
         (n, row[0])
         for n, name in enumerate(names)
-        for row in db.execute(
+        for row in ranges.execute(
             "select article_id from story_entities where entity_id = ? and day between ? "
             "and ? order by day desc limit ?",
             [name, *window, ENTITY_CAP],
         )
     ]
-    assert _ranges(db, ENTITY_RANGE, [[name, *window] for name in names]) == one_by_one
+    assert _ranges(ranges, ENTITY_RANGE, [[name, *window] for name in names]) == one_by_one
     assert len(one_by_one) > 0
-    db.close()
+    ranges.close()
