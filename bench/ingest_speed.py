@@ -109,8 +109,8 @@ def time_once(
     entries_file: Path, db_path: Path, profile: Path | None, second: Path | None = None
 ) -> dict[str, Any]:
     """One trial: a new redis-server filled with the entries, Ingest into a new file.
-    `second`: then store those entries too, into the same file (untimed): a re-crawl's
-    unchanged and updated articles, for `same` to compare."""
+    `second`: then store those entries too, into the same file: a re-crawl's unchanged
+    and updated articles, for `same` to compare (its rates under "second")."""
     from bench.scale_harness import start_redis, stop_redis
     from crawlers.sources import load_sources
     from pipelines.store import open_db, sync_sources, sync_topics
@@ -130,7 +130,9 @@ def time_once(
         client = connect(url)
         row = ingest(client, db_path, data["entries"], profile)
         if second:
-            ingest(client, db_path, pickle.loads(second.read_bytes())["entries"], None)
+            again = ingest(client, db_path, pickle.loads(second.read_bytes())["entries"], None)
+            kept = ("outcomes", "articles_per_s", "articles_per_cpu_s")
+            row["second"] = {k: again[k] for k in kept}
         client.close()
         return row
     finally:
@@ -315,13 +317,13 @@ def main() -> int:
     p.add_argument("--code", help="the checkout whose pipelines to time (default: this one)")
     p.add_argument("--keep", help="write the database here (replaced) and keep it")
     p.add_argument("--profile", type=Path, help="cProfile the trials into this file")
-    p.add_argument("--second", type=Path, help="then store these entries too (untimed)")
+    p.add_argument("--second", type=Path, help="then store these entries too")
     p = sub.add_parser("versus", help="before and after in turns, a process per trial")
     p.add_argument("--entries", type=Path, required=True)
     p.add_argument("--before", required=True, help="a checkout of the code before")
     p.add_argument("--trials", type=int, default=3)
     p.add_argument("--keep-dir", help="keep each side's last database here")
-    p.add_argument("--second", type=Path, help="then store these entries too (untimed)")
+    p.add_argument("--second", type=Path, help="then store these entries too")
     p = sub.add_parser("recrawl", help="the entries as a re-crawl: some texts changed")
     p.add_argument("--entries", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
