@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 
 import sqlite_utils
 
@@ -27,11 +28,16 @@ def find_cluster(db: sqlite_utils.Database, digest: str, article_id: str) -> str
 
     This is a read-only operation.
     """
-    if not db["articles"].exists():
-        return article_id
-    other = db.execute(
-        "select cluster_id from articles where content_hash = ? and id != ? "
-        "order by first_seen_at, id limit 1",
-        [digest, article_id],
-    ).fetchone()
+    # One statement: asking first whether the table exists (sqlite-utils' exists())
+    # cost two schema queries per article stored, more than the lookup itself.
+    try:
+        other = db.conn.execute(
+            "select cluster_id from articles where content_hash = ? and id != ? "
+            "order by first_seen_at, id limit 1",
+            [digest, article_id],
+        ).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return article_id  # nothing stored yet
+        raise
     return other[0] if other and other[0] else article_id

@@ -21,6 +21,7 @@ from pipelines.store.legal import write_article_legal
 from pipelines.store.stories import Entity, place
 
 
+@functools.lru_cache(maxsize=4096)  # the same few hundred entities, over and over
 def entity_id(kind: str, name: str) -> str:
     return hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:16]
 
@@ -40,26 +41,23 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
     now = now_iso()
     day = ex.published[:10] if ex.published else None
     with db.atomic():
-        old = db.execute(
-            "select content_hash, title, body, first_seen_at, last_seen_at, last_changed_at, "
-            "source from articles where id = ?",
+        # The text only when it changed (a revision keeps it): most re-crawls do not.
+        old = db.conn.execute(
+            "select content_hash, first_seen_at, last_seen_at, last_changed_at, source "
+            "from articles where id = ?",
             [item.id],
         ).fetchone()
         if old is None:
             outcome, first_seen, changed_at, finder = "new", now, now, item.source
         elif old[0] != item.content_hash:
-            outcome, first_seen, changed_at, finder = "updated", old[3], now, old[6]
-            db["article_revisions"].insert(
-                {
-                    "article_id": item.id,
-                    "seen_at": old[4],
-                    "content_hash": old[0],
-                    "title": old[1],
-                    "body": old[2],
-                }
+            outcome, first_seen, changed_at, finder = "updated", old[1], now, old[4]
+            db.conn.execute(
+                "insert into article_revisions (article_id, seen_at, content_hash, title, body) "
+                "select id, ?, content_hash, title, body from articles where id = ?",
+                [old[2], item.id],
             )
         else:
-            outcome, first_seen, changed_at, finder = "unchanged", old[3], old[5], old[6]
+            outcome, first_seen, changed_at, finder = "unchanged", old[1], old[3], old[4]
         upsert_row(
             db,
             "articles",

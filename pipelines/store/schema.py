@@ -478,3 +478,37 @@ def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Databa
     db.enable_wal()
     migrations.apply(db)
     return db
+
+
+@migrations()
+def m011_ingest_speed(db: sqlite_utils.Database) -> None:
+    # The stemmed index's update trigger (sqlite-utils' enable_fts, m001) fired on an
+    # update of any column, so every story placement (`update articles set story_id`)
+    # and story refresh took the body out of articles_fts and tokenised it again: a
+    # seventh of the writer's time, for text that had not changed. Both indexes' update
+    # triggers now fire only when the indexed text really changes: an UPDATE OF trigger
+    # fires whenever the column is assigned, and the writer's upsert assigns every
+    # column, so a re-crawled unchanged article was tokenised twice over as well.
+    changed = (
+        "old.title is not new.title or old.summary is not new.summary or old.body is not new.body"
+    )
+    db.executescript(
+        f"""
+        drop trigger if exists articles_au;
+        create trigger articles_au after update of title, summary, body on articles
+        when {changed} begin
+          insert into articles_fts (articles_fts, rowid, title, summary, body)
+          values ('delete', old.rowid, old.title, old.summary, old.body);
+          insert into articles_fts (rowid, title, summary, body)
+          values (new.rowid, new.title, new.summary, new.body);
+        end;
+        drop trigger if exists articles_words_au;
+        create trigger articles_words_au after update of title, summary, body on articles
+        when {changed} begin
+          insert into articles_fts_words (articles_fts_words, rowid, title, summary, body)
+          values ('delete', old.rowid, old.title, old.summary, old.body);
+          insert into articles_fts_words (rowid, title, summary, body)
+          values (new.rowid, new.title, new.summary, new.body);
+        end;
+        """
+    )

@@ -110,6 +110,30 @@ def _keys(entities: list[Entity], fingerprint: Fingerprint) -> list[Entity]:
     return narrow + [Entity(f"{NAME_PREFIX}{n}", NAME_KIND, n) for n in fingerprint.names]
 
 
+# One indexed range per key, each read up to its cap: the same statement per key as
+# always, so the same rows; _ranges runs a batch of them as one statement.
+BAND_RANGE = f"select article_id from story_bands where band_key = ? limit {BAND_CAP}"
+ENTITY_RANGE = (
+    "select article_id from story_entities where entity_id = ? and day between ? and ? "
+    f"order by day desc limit {ENTITY_CAP}"
+)
+RANGES_PER_STATEMENT = 64  # SQLite allows at most 500 terms in a compound select
+
+
+def _ranges(
+    db: sqlite_utils.Database, one: str, params: list[list[object]]
+) -> list[tuple[int, str]]:
+    """(key's position, article id) of each key's range, keys in order and each range in
+    its own order: the statement `one` per key, run as one UNION ALL of them (a
+    statement per key cost more in Python than in SQLite: 33 per article)."""
+    rows: list[tuple[int, str]] = []
+    for start in range(0, len(params), RANGES_PER_STATEMENT):
+        chunk = params[start : start + RANGES_PER_STATEMENT]
+        sql = " union all ".join(f"select {start + n}, * from ({one})" for n in range(len(chunk)))
+        rows += db.conn.execute(sql, [p for key in chunk for p in key]).fetchall()
+    return rows
+
+
 def find_match(
     db: sqlite_utils.Database,
     article_id: str,
@@ -119,24 +143,18 @@ def find_match(
 ) -> Match | None:
     """The story this article joins, verified, or None. Reads only indexed ranges."""
     found: dict[str, Candidate] = {}
-    for key in fingerprint.bands:
-        for (other,) in db.execute(
-            "select article_id from story_bands where band_key = ? limit ?", [key, BAND_CAP]
-        ):
-            if other != article_id:
-                found.setdefault(other, Candidate(other, 0))
+    for _, other in _ranges(db, BAND_RANGE, [[key] for key in fingerprint.bands]):
+        if other != article_id:
+            found.setdefault(other, Candidate(other, 0))
     window = _window(day)
     if window is not None:
-        for entity in _keys(entities, fingerprint):
-            for (other,) in db.execute(
-                "select article_id from story_entities where entity_id = ? and day between ? "
-                "and ? order by day desc limit ?",
-                [entity.id, *window, ENTITY_CAP],
-            ):
-                if other != article_id:
-                    candidate = found.setdefault(other, Candidate(other, 0))
-                    named = candidate.names if entity.kind == NAME_KIND else candidate.shared
-                    named.append(entity.name)
+        keys = _keys(entities, fingerprint)
+        for n, other in _ranges(db, ENTITY_RANGE, [[e.id, *window] for e in keys]):
+            if other != article_id:
+                entity = keys[n]
+                candidate = found.setdefault(other, Candidate(other, 0))
+                named = candidate.names if entity.kind == NAME_KIND else candidate.shared
+                named.append(entity.name)
     if not found:
         return None
     ids = list(found)

@@ -141,7 +141,9 @@ def band_keys(values: np.ndarray) -> list[int]:
 def jaccard(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two stored MinHash blobs."""
     x, y = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
-    return float(np.mean(x == y)) if len(x) == len(y) and len(x) else 0.0
+    # The share of equal values: count / length, the same float np.mean gives, at a
+    # third of its cost (the writer verifies several candidates per article).
+    return int(np.count_nonzero(x == y)) / len(x) if len(x) == len(y) and len(x) else 0.0
 
 
 def lead(title: str, body: str) -> str:
