@@ -189,7 +189,7 @@ def table(figures: dict[str, Any]) -> str:
     if g:
         rows.append(
             (
-                "Tagging quality (held-out test part; dev 10-fold)",
+                "Tagging quality (held out, events not in dev; dev 10-fold)",
                 f"recall {g['recall']:.3f}, forbidden {g['forbidden']:.3f}, "
                 f"AI accuracy {g['ai_accuracy']:.3f}; dev recall {g['dev_recall']:.3f}, "
                 f"forbidden {g['dev_forbidden']:.3f}"

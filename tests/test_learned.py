@@ -57,6 +57,17 @@ def test_thresholds_keep_forbidden_tags_under_the_target() -> None:
     assert (loose[:, 0] & expected[:, 0]).sum() > (strict[:, 0] & expected[:, 0]).sum()
 
 
+def test_a_text_with_no_ai_term_needs_the_higher_bar_for_ai() -> None:
+    """As tag_text: where the rules found no AI term, the layer's AI needs
+    NO_TERM_AI_THRESHOLD, not only the AI threshold."""
+    p, rules, gate, _, _ = _case()
+    rules[:] = False
+    p[:, 1] = 0.6
+    thresholds = np.array([0.5, 0.5])
+    assert tags_for(p, thresholds, rules, gate, 0.0)[:, 1][gate].all()
+    assert not tags_for(p, thresholds, rules, gate, np.full(len(p), 0.7))[:, 1].any()
+
+
 def test_no_topic_without_ai_and_no_semantic_ai_without_an_ai_term() -> None:
     p, rules, _, expected, _ = _case()
     gate = np.zeros(len(p), dtype=bool)  # no text names an AI term
