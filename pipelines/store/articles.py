@@ -21,6 +21,12 @@ from pipelines.store.legal import write_article_legal
 from pipelines.store.stories import Entity, place
 
 
+# json.dumps(x, ensure_ascii=False) builds a new JSONEncoder on every call (only the
+# default arguments use a shared one): five times an article in the writer. One encoder
+# with the same settings gives the same text.
+dumps_unicode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 @functools.lru_cache(maxsize=4096)  # the same few hundred entities, over and over
 def entity_id(kind: str, name: str) -> str:
     return hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:16]
@@ -144,8 +150,8 @@ def tag_columns(tags: Tagging) -> dict[str, Any]:
         "relevance": tags.relevance,
         "topics": json.dumps([t.slug for t in tags.topics]),
         "ai_method": tags.ai_method,
-        "ai_evidence": json.dumps(tags.ai_evidence, ensure_ascii=False),
-        "ai_passages": json.dumps(tags.ai_passages, ensure_ascii=False),
+        "ai_evidence": dumps_unicode(tags.ai_evidence),
+        "ai_passages": dumps_unicode(tags.ai_passages),
     }
 
 
@@ -165,10 +171,10 @@ def write_tags(db: sqlite_utils.Database, article_id: str, tags: Tagging) -> Non
                 article_id,
                 t.slug,
                 t.score,
-                json.dumps(t.evidence, ensure_ascii=False),
+                dumps_unicode(t.evidence),
                 t.method,
                 t.vote,
-                json.dumps(t.passages, ensure_ascii=False),
+                dumps_unicode(t.passages),
             )
             for t in tags.topics
         ],
