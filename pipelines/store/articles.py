@@ -18,6 +18,7 @@ import sqlite_utils
 from pipelines.dates import now_iso, to_utc
 from pipelines.model import Article, Tagging
 from pipelines.store.legal import write_article_legal
+from pipelines.store.savepoint import savepoint
 from pipelines.store.stories import Entity, place
 
 
@@ -46,7 +47,7 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
     assert ex is not None and tags is not None and item.id and item.canonical_url
     now = now_iso()
     day = ex.published[:10] if ex.published else None
-    with db.atomic():
+    with savepoint(db, "article"):
         # The text only when it changed (a revision keeps it): most re-crawls do not.
         old = db.conn.execute(
             "select content_hash, first_seen_at, last_seen_at, last_changed_at, source "
@@ -122,7 +123,7 @@ def story_entities(tags: Tagging) -> list[Entity]:
 def touch_article(db: sqlite_utils.Database, item: Article, run_id: int | None = None) -> None:
     """Record that an unchanged article (HTTP 304) was seen again, and by which source."""
     now = now_iso()
-    with db.atomic():
+    with savepoint(db, "article"):
         cursor = db.execute(
             "update articles set last_seen_at = ?, http_status = ? where id = ?",
             [now, item.status, item.id],
