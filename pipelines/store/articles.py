@@ -21,7 +21,6 @@ from pipelines.store.legal import write_article_legal
 from pipelines.store.savepoint import savepoint
 from pipelines.store.stories import Entity, place
 
-
 # json.dumps(x, ensure_ascii=False) builds a new JSONEncoder on every call (only the
 # default arguments use a shared one): five times an article in the writer. One encoder
 # with the same settings gives the same text.
