@@ -18,7 +18,13 @@ import sqlite_utils
 from pipelines.dates import now_iso, to_utc
 from pipelines.model import Article, Tagging
 from pipelines.store.legal import write_article_legal
+from pipelines.store.savepoint import savepoint
 from pipelines.store.stories import Entity, place
+
+# json.dumps(x, ensure_ascii=False) builds a new JSONEncoder on every call (only the
+# default arguments use a shared one): five times an article in the writer. One encoder
+# with the same settings gives the same text.
+dumps_unicode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @functools.lru_cache(maxsize=4096)  # the same few hundred entities, over and over
@@ -40,7 +46,7 @@ def store_article(db: sqlite_utils.Database, item: Article, run_id: int | None =
     assert ex is not None and tags is not None and item.id and item.canonical_url
     now = now_iso()
     day = ex.published[:10] if ex.published else None
-    with db.atomic():
+    with savepoint(db, "article"):
         # The text only when it changed (a revision keeps it): most re-crawls do not.
         old = db.conn.execute(
             "select content_hash, first_seen_at, last_seen_at, last_changed_at, source "
@@ -116,7 +122,7 @@ def story_entities(tags: Tagging) -> list[Entity]:
 def touch_article(db: sqlite_utils.Database, item: Article, run_id: int | None = None) -> None:
     """Record that an unchanged article (HTTP 304) was seen again, and by which source."""
     now = now_iso()
-    with db.atomic():
+    with savepoint(db, "article"):
         cursor = db.execute(
             "update articles set last_seen_at = ?, http_status = ? where id = ?",
             [now, item.status, item.id],
@@ -144,8 +150,8 @@ def tag_columns(tags: Tagging) -> dict[str, Any]:
         "relevance": tags.relevance,
         "topics": json.dumps([t.slug for t in tags.topics]),
         "ai_method": tags.ai_method,
-        "ai_evidence": json.dumps(tags.ai_evidence, ensure_ascii=False),
-        "ai_passages": json.dumps(tags.ai_passages, ensure_ascii=False),
+        "ai_evidence": dumps_unicode(tags.ai_evidence),
+        "ai_passages": dumps_unicode(tags.ai_passages),
     }
 
 
@@ -165,10 +171,10 @@ def write_tags(db: sqlite_utils.Database, article_id: str, tags: Tagging) -> Non
                 article_id,
                 t.slug,
                 t.score,
-                json.dumps(t.evidence, ensure_ascii=False),
+                dumps_unicode(t.evidence),
                 t.method,
                 t.vote,
-                json.dumps(t.passages, ensure_ascii=False),
+                dumps_unicode(t.passages),
             )
             for t in tags.topics
         ],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("aitrack")
+# Prepared statements a connection keeps (see open_db).
+STATEMENT_CACHE = 512
 
 
 @migrations()
@@ -472,7 +475,10 @@ def open_db(path: str | Path, busy_timeout: float = 30.0) -> sqlite_utils.Databa
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
+    # A statement cache of 512, not Python's 128: the writer runs about 120 statements
+    # (the story lookups' batched ranges, one text per number of keys), and one
+    # evicted is compiled again on its next use.
+    db = sqlite_utils.Database(sqlite3.connect(str(path), cached_statements=STATEMENT_CACHE))
     db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     db.conn.execute("PRAGMA foreign_keys = ON")
     db.enable_wal()

@@ -35,6 +35,9 @@ from pipelines.stories.match import (
 )
 from pipelines.stories.signature import cosine, jaccard
 
+# One encoder, not a new one per json.dumps(..., ensure_ascii=False) call (same text).
+dumps_unicode = json.JSONEncoder(ensure_ascii=False).encode
+
 BAND_CAP = 50
 ENTITY_CAP = 40
 NAME_KIND, NAME_PREFIX = "name", "n:"
@@ -295,7 +298,7 @@ def refresh(db: sqlite_utils.Database, story_id: int) -> None:
             original[1] or "",
             min(days) if days else None,
             len(members),
-            json.dumps(outlets, ensure_ascii=False),
+            dumps_unicode(outlets),
             len(outlets),
             json.dumps(topics),
             original[0],
