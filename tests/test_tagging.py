@@ -400,3 +400,30 @@ def test_the_regression_scores_every_label_between_zero_and_one() -> None:
     assert by_label["litigation"] >= THRESHOLDS["litigation"]
     assert by_label["copyright"] >= THRESHOLDS["copyright"]
     assert by_label["antitrust"] < THRESHOLDS["antitrust"]
+
+
+def test_a_text_naming_no_ai_term_needs_the_higher_ai_threshold(monkeypatch) -> None:
+    """Where the rules found no AI term at all, the layer's AI needs
+    NO_TERM_AI_THRESHOLD; one AI term, even a weak one, and its AI threshold will do."""
+    from pipelines import semantic
+    from pipelines.semantic import AI
+    from pipelines.tagging import load_classifier, rule_features, split_paragraphs
+
+    title = "Newspaper group settles with a summarising service"
+    body = "The company agreed to pay outlets whose stories its service condensed for readers."
+    classifier = load_classifier()
+    features = rule_features(title, body)
+    assert features[semantic.AI_TERM_FEATURE] == 0  # no AI term, as the case needs
+    paragraphs = split_paragraphs(title, body)
+    p = float(classifier.scores(encoder().texts([f"{title}\n{body}"]), features)[0, -1])
+    monkeypatch.setitem(semantic.THRESHOLDS, AI, p / 2)
+    monkeypatch.setattr(semantic, "NO_TERM_AI_THRESHOLD", min(1.0, p + 0.01))
+    assert AI not in classifier.propose(paragraphs, features)
+    with_term = features.copy()
+    with_term[semantic.AI_TERM_FEATURE] = 1.0
+    p_term = float(classifier.scores(encoder().texts([f"{title}\n{body}"]), with_term)[0, -1])
+    monkeypatch.setitem(semantic.THRESHOLDS, AI, p_term / 2)
+    assert AI in classifier.propose(paragraphs, with_term)
+    monkeypatch.setattr(semantic, "NO_TERM_AI_THRESHOLD", p / 2)
+    monkeypatch.setitem(semantic.THRESHOLDS, AI, p / 2)
+    assert AI in classifier.propose(paragraphs, features)
