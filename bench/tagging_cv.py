@@ -141,6 +141,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", type=float, default=0.018)
     parser.add_argument("--penalty", type=float, default=learned.PENALTY)
+    parser.add_argument("--class-weight", type=float, default=learned.CLASS_WEIGHT)
     parser.add_argument(
         "--gate-all",
         action="store_true",
@@ -149,6 +150,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     learned.PENALTY = args.penalty
+    learned.CLASS_WEIGHT = args.class_weight
     taxonomy = load_taxonomy()
     slugs = [t.slug for t in taxonomy.topics]
     exemplars = load_exemplars()

@@ -18,6 +18,9 @@ import numpy as np
 
 PENALTY = 100.0  # L2 on the standardized weights; chosen by cross-validation (10 to 3,000)
 ITERATIONS = 30
+# Each positive row weighs (negatives / positives) ** CLASS_WEIGHT: 0 is plain logistic
+# regression; 1 balances a label's rare positives against its many negatives.
+CLASS_WEIGHT = 0.0
 
 
 @dataclass
@@ -40,14 +43,17 @@ def fit(x: np.ndarray, y: np.ndarray, penalty: float | None = None) -> np.ndarra
     y (0/1) on the rows of x, which the caller has standardized; `PENALTY` by default,
     read at the call, so that bench/tagging_cv.py can try others."""
     penalty = PENALTY if penalty is None else penalty
+    positives = max(1.0, float(y.sum()))
+    negatives = max(1.0, float(len(y) - y.sum()))
+    weight = np.where(y > 0, (negatives / positives) ** CLASS_WEIGHT, 1.0)
     rows = np.hstack([x, np.ones((len(x), 1))])
     ridge = np.eye(rows.shape[1]) * penalty
     ridge[-1, -1] = 0.0
     beta = np.zeros(rows.shape[1])
     for _ in range(ITERATIONS):
         p = _sigmoid(rows @ beta)
-        gradient = rows.T @ (p - y) + ridge @ beta
-        hessian = (rows * (p * (1 - p))[:, None]).T @ rows + ridge
+        gradient = rows.T @ (weight * (p - y)) + ridge @ beta
+        hessian = (rows * (weight * p * (1 - p))[:, None]).T @ rows + ridge
         step = np.linalg.solve(hessian, gradient)
         beta -= step
         if np.abs(step).max() < 1e-6:
