@@ -62,10 +62,10 @@ FOLDS = 10  # the development part's cross-validation
 
 
 def load_test_parts() -> dict[str, list[dict]]:
-    """Each held-out file's items, by file name: held-out.yaml (the first test part),
-    held-out-2.yaml (a second one, written later, before this version was measured).
-    An item whose event a development item also reports lists it in `shares_event_with`
-    (found by a review of each test item's most similar development items)."""
+    """Each held-out file's items, by file name (each file's header says when it was
+    written). An item whose event a development item also reports lists it in
+    `shares_event_with` (found by a review of each test item's most similar development
+    items)."""
     return {
         path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
         for path in sorted(LABELED.glob("*.yaml"))

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.tagging import FOLDS, fold_of  # noqa: E402
 from pipelines import learned  # noqa: E402
-from pipelines.semantic import AI, encoder, load_exemplars  # noqa: E402
+from pipelines.semantic import AI, AI_TERM_FEATURE, encoder, load_exemplars  # noqa: E402
 from pipelines.tagging import (  # noqa: E402
     LONG_PARAGRAPHS,
     load_classifier,
@@ -44,7 +44,6 @@ from pipelines.tagging import (  # noqa: E402
 
 GRID = np.round(np.arange(0.96, 0.04, -0.02), 2)
 GENERAL_TARGET = 0.01  # at most this share of ordinary pages called AI (bench/general_pages.py)
-AI_BAR = np.zeros(0)  # per exemplar: NO_TERM_AI_THRESHOLD where it names no AI term, else 0
 
 
 def no_term_threshold(classifier, taxonomy) -> tuple[float, float, int]:
@@ -53,11 +52,11 @@ def no_term_threshold(classifier, taxonomy) -> tuple[float, float, int]:
     many pages. (1.0, nan, 0) without the data set."""
     from bench.general_pages import leads
 
-    pages = [(t, lead) for t, lead in leads("dev")]
-    features = np.array([rule_features(t, lead, taxonomy) for t, lead in pages])
-    if not len(pages):
+    pages = leads("dev")
+    if not pages:
         return 1.0, float("nan"), 0
-    plain = features[:, 2] == 0
+    features = np.array([rule_features(t, lead, taxonomy) for t, lead in pages])
+    plain = features[:, AI_TERM_FEATURE] == 0
     vectors = encoder().texts([f"{t}\n{lead}" for t, lead in pages])
     p = classifier.scores(vectors[plain], features[plain])[:, -1]
     for t in GRID[::-1]:  # lowest first
@@ -89,18 +88,21 @@ def tags_for(
     bar: np.ndarray | float = 0.0,
 ):
     """Tags as tag_text gives them (rules OR threshold; `gate`: texts the layer sees;
-    bar: per text, the least probability the layer's AI needs, as AI_BAR below)."""
+    `bar`: per text, the least probability the layer's AI needs besides its threshold,
+    NO_TERM_AI_THRESHOLD where the text names no AI term)."""
     tags = rules | (p >= thresholds)
     tags[:, -1] = rules[:, -1] | ((p[:, -1] >= np.maximum(thresholds[-1], bar)) & gate)
     tags[:, :-1] &= tags[:, -1:]
     return tags
 
 
-def choose(p, idx, rules, gate, expected, forbidden, target) -> np.ndarray:
+def choose(p, idx, rules, gate, expected, forbidden, target, bar=None) -> np.ndarray:
+    """Per label, its threshold (see the module's docstring); `bar` as in tags_for, one
+    value per text (all of p's rows), none by default."""
     n_labels = p.shape[1]
     thresholds = np.ones(n_labels)
     truth = expected[idx, -1]
-    bar = AI_BAR[idx] if len(AI_BAR) else 0.0
+    bar = 0.0 if bar is None else bar[idx]
     accuracy = [
         (((p[idx, -1] >= np.maximum(t, bar)) & gate[idx] | rules[idx, -1]) == truth).mean()
         for t in GRID
@@ -167,16 +169,15 @@ def main() -> int:
     # As tag_text: a short item always reaches the layer, a long page only when the rules
     # say it is about AI.
     short = np.array([len(split_paragraphs(e.title, e.body)) <= LONG_PARAGRAPHS for e in exemplars])
-    gate = features[:, 2] > 0 if args.gate_all else rules[:, -1] | short
+    gate = features[:, AI_TERM_FEATURE] > 0 if args.gate_all else rules[:, -1] | short
     folds = np.array([fold_of(e.id) for e in exemplars])
     everything = np.arange(n)
-    global AI_BAR
     no_term, share, pages = no_term_threshold(classifier, taxonomy)
-    AI_BAR = np.where(features[:, 2] == 0, no_term, 0.0)
+    bar = np.where(features[:, AI_TERM_FEATURE] == 0, no_term, 0.0)
 
     p = out_of_fold(classifier, everything, folds, vectors, features)
-    chosen = choose(p, everything, rules, gate, expected, forbidden, args.target)
-    flat = figures(tags_for(p, chosen, rules, gate, AI_BAR), everything, expected, forbidden)
+    chosen = choose(p, everything, rules, gate, expected, forbidden, args.target, bar)
+    flat = figures(tags_for(p, chosen, rules, gate, bar), everything, expected, forbidden)
 
     nested = np.zeros((n, len(slugs) + 1), dtype=bool)
     for fold in range(FOLDS):
@@ -184,8 +185,8 @@ def main() -> int:
         outer = everything[folds == fold]
         inner_folds = (folds + 1) % FOLDS  # a different cut of the nine tenths
         p_inner = out_of_fold(classifier, inner, inner_folds, vectors, features)
-        thresholds = choose(p_inner, inner, rules, gate, expected, forbidden, args.target)
-        nested[outer] = tags_for(p[outer], thresholds, rules[outer], gate[outer], AI_BAR[outer])
+        thresholds = choose(p_inner, inner, rules, gate, expected, forbidden, args.target, bar)
+        nested[outer] = tags_for(p[outer], thresholds, rules[outer], gate[outer], bar[outer])
     honest = figures(nested, everything, expected, forbidden)
 
     print(f"development part: {n} items, {FOLDS} folds, target forbidden {args.target}")
